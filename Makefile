@@ -1,0 +1,64 @@
+# citytwin: `make demo` and `make test` do all the set-up on a fresh Debian/Ubuntu machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_MAJOR ?= 15
+# System packages: PostgreSQL + PostGIS for the local cluster; Chromium, a CJK font and Node for
+# the viewer's browser tests.
+APT_PACKAGES := postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-postgis-3 postgresql-contrib
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help install system-deps python-deps demo test lint types pytest serve clean db-up db-down
+
+help:  ## List the targets.
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+system-deps:  ## Install the system packages that are missing (apt).
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "system packages: present"; fi
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+python-deps: $(VENV)/.installed  ## Install the Python packages into .venv.
+
+install: system-deps python-deps  ## Install everything.
+
+lint: install  ## ruff check and format check.
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: install  ## mypy --strict on every package.
+	$(BIN)/mypy
+
+pytest: install  ## The whole test suite (starts and stops its own PostGIS).
+	TWIN_STRICT_SKIPS=1 $(BIN)/pytest -q
+
+test: lint types pytest  ## Install, then lint, types and the whole test suite.
+
+db-up: install  ## Start the local PostGIS and migrate.
+	$(BIN)/twin db up
+
+db-down:  ## Stop the local PostGIS.
+	$(BIN)/twin db down
+
+demo: install  ## Start PostGIS, load the demo district, serve the API and viewer on :8000.
+	$(BIN)/twin db up
+	$(BIN)/twin demo
+	$(BIN)/twin serve
+
+clean:  ## Stop the local PostGIS and remove the virtual environment and caches.
+	-$(BIN)/twin db down
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

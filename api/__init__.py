@@ -1,0 +1,1 @@
+"""The FastAPI application: composes every capability package behind HTTP."""

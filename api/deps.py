@@ -1,0 +1,42 @@
+"""Every dependency of the routes and its typed alias."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import Depends, Request
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from api.errors import DatabaseUnavailableError
+from twin.settings import TwinSettings
+
+
+def get_pool(request: Request) -> AsyncConnectionPool[Any]:
+    """Return the application's connection pool."""
+    pool: AsyncConnectionPool[Any] = request.app.state.pool
+    return pool
+
+
+async def get_conn(request: Request) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    """Lend a pooled connection for one request; 503 when the database does not answer."""
+    pool = get_pool(request)
+    try:
+        async with pool.connection(timeout=request.app.state.db_timeout_s) as conn:
+            yield conn
+    except (PoolTimeout, psycopg.OperationalError) as exc:
+        raise DatabaseUnavailableError(
+            "the database is unavailable; the service recovers by itself when it is back."
+        ) from exc
+
+
+def get_settings(request: Request) -> TwinSettings:
+    """Return the settings the application was built with."""
+    cfg: TwinSettings = request.app.state.settings
+    return cfg
+
+
+PoolDep = Annotated[AsyncConnectionPool[Any], Depends(get_pool)]
+ConnDep = Annotated[psycopg.AsyncConnection[Any], Depends(get_conn)]
+SettingsDep = Annotated[TwinSettings, Depends(get_settings)]

@@ -1,0 +1,55 @@
+"""The only place that knows HTTP status codes: one table from error types to statuses."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from twin.errors import (
+    CodeError,
+    ConfigError,
+    CrsError,
+    DatabaseError,
+    SchemaVersionError,
+    TwinError,
+)
+
+logger = logging.getLogger("citytwin.api")
+
+
+class DatabaseUnavailableError(DatabaseError):
+    """The database did not answer in time (down, restarting, or overloaded)."""
+
+
+#: Error type → HTTP status. The most specific type in an error's MRO wins.
+STATUS_CODES: dict[type[Exception], int] = {
+    TwinError: 500,
+    ConfigError: 500,
+    CodeError: 422,
+    CrsError: 422,
+    DatabaseError: 503,
+    DatabaseUnavailableError: 503,
+    SchemaVersionError: 503,
+}
+
+
+def status_for(exc: Exception, table: dict[type[Exception], int]) -> int:
+    """Return the status of the closest type of ``exc`` in ``table``."""
+    for cls in type(exc).__mro__:
+        if cls in table:
+            return table[cls]
+    return 500
+
+
+def add_exception_handlers(app: FastAPI, table: dict[type[Exception], int]) -> None:
+    """Answer every :class:`TwinError` with ``{"detail": message}`` and its status."""
+
+    async def handler(request: Request, exc: Exception) -> JSONResponse:
+        status = status_for(exc, table)
+        if status >= 500:
+            logger.error("%s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(status_code=status, content={"detail": str(exc)})
+
+    app.add_exception_handler(TwinError, handler)

@@ -1,0 +1,72 @@
+"""The application factory: lifespan, middleware, routers and the exception table."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from psycopg_pool import AsyncConnectionPool
+
+from api.errors import STATUS_CODES, add_exception_handlers
+from api.routes import health
+from twin import __version__
+from twin.db.connect import local_cluster
+from twin.settings import ApiSettings, TwinSettings
+
+
+def database_conninfo(settings: TwinSettings) -> str:
+    """Return the connection string of the pool: ``DATABASE_URL`` or the local cluster's socket.
+
+    The local cluster's address is known from its state file even while it is stopped, so the
+    server starts, answers 503 and recovers by itself once the database is up.
+    """
+    if settings.db.is_external:
+        assert settings.db.database_url is not None
+        return settings.db.database_url.get_secret_value()
+    return local_cluster(settings).conninfo()
+
+
+def create_app(settings: TwinSettings, api: ApiSettings | None = None) -> FastAPI:
+    """Build the citytwin application from explicit settings (nothing read at import).
+
+    Parameters
+    ----------
+    settings
+        Where the data home and the database are.
+    api
+        HTTP settings; defaults apply when omitted.
+    """
+    api = api or ApiSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            database_conninfo(settings),
+            open=False,
+            min_size=settings.db.pool_min_size,
+            max_size=settings.db.pool_max_size,
+            kwargs={"connect_timeout": settings.db.connect_timeout_s},
+            reconnect_timeout=30,
+        )
+        await pool.open(wait=False)
+        app.state.pool = pool
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title=api.title,
+        version=__version__,
+        lifespan=lifespan,
+        description="citytwin: addresses, blocks, tiles and 3D of a city district.",
+    )
+    app.state.settings = settings
+    app.state.db_timeout_s = float(settings.db.connect_timeout_s)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.include_router(health.router)
+    add_exception_handlers(app, STATUS_CODES)
+    return app

@@ -1,0 +1,1 @@
+"""Block data: entity coding, placement, grids and aggregates (imports ``twin`` and ``geocode``)."""

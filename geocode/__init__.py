@@ -1,0 +1,1 @@
+"""Address library, normalising, parsing, matching and reverse geocoding (imports only ``twin``)."""

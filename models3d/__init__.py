@@ -1,0 +1,1 @@
+"""3D city models: extrusion, IFC, LAS and CityJSON import, glTF (imports only ``twin``)."""

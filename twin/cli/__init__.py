@@ -1,0 +1,1 @@
+"""The ``twin`` command line: a composition root, thin, importing capabilities lazily."""

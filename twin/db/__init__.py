@@ -1,0 +1,1 @@
+"""Database lifecycle: the local cluster, connections, version checks and migrations."""

@@ -1,0 +1,71 @@
+"""Settings, one small class per concern, read from the environment by the composition roots.
+
+Library code never reads the environment: the ``twin`` command line and ``api/asgi.py``
+build these objects and pass them down.
+
+Environment variables
+---------------------
+``DATABASE_URL``
+    Use this PostgreSQL server instead of the project's own cluster.
+``TWIN_HOME``
+    The project's data home (default ``./.twin``): the local cluster, caches, job files.
+``TWIN_DB_PORT``
+    Port for the local cluster (default: a free port, chosen once and remembered).
+``TWIN_DB_OS_USER``
+    The unprivileged user that runs the local cluster when citytwin runs as root
+    (default ``postgres``).
+``TWIN_API_HOST`` / ``TWIN_API_PORT``
+    Where ``twin serve`` listens (default ``127.0.0.1:8000``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PostgresSettings(BaseSettings):
+    """Where the database is: an outside server (``DATABASE_URL``) or the local cluster."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TWIN_DB_", extra="ignore", env_nested_delimiter="__"
+    )
+
+    database_url: SecretStr | None = Field(default=None, validation_alias="DATABASE_URL")
+    port: int | None = Field(default=None, ge=1024, le=65535)
+    os_user: str = "postgres"
+    pool_min_size: int = Field(default=1, ge=0)
+    pool_max_size: int = Field(default=8, ge=1)
+    connect_timeout_s: int = Field(default=5, ge=1)
+
+    @property
+    def is_external(self) -> bool:
+        """Whether an outside server was named with ``DATABASE_URL``."""
+        return self.database_url is not None and bool(self.database_url.get_secret_value())
+
+
+class TwinSettings(BaseSettings):
+    """Settings shared by every command: the data home and the database."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_", extra="ignore", env_nested_delimiter="__")
+
+    home: Path = Field(default=Path(".twin"))
+    db: PostgresSettings = Field(default_factory=PostgresSettings)
+
+    @property
+    def home_abs(self) -> Path:
+        """The data home as an absolute path."""
+        return self.home.expanduser().resolve()
+
+
+class ApiSettings(BaseSettings):
+    """How the HTTP server listens and what it serves."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_API_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    title: str = "citytwin"
+    cors_origins: list[str] = Field(default_factory=list)
