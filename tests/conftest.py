@@ -24,7 +24,8 @@ from twin.db.cluster import LocalCluster
 from twin.db.connect import connect
 
 ROOT = Path(__file__).resolve().parents[1]
-TEST_DB = "twin_test"
+# One database per test process, so that two sessions on one cluster never clash.
+TEST_DB = f"twin_test_{os.getpid()}"
 _STRICT_MARKERS = ("db", "browser")
 _skipped_strict: list[str] = []
 
@@ -65,21 +66,27 @@ def pg_cluster() -> Iterator[LocalCluster]:
 
 def recreate_database(cluster: LocalCluster, name: str) -> str:
     """Drop and create database ``name`` in the cluster; return its connection string."""
+    drop_database(cluster, name)
+    return cluster.create_database(name)
+
+
+def drop_database(cluster: LocalCluster, name: str) -> None:
+    """Drop database ``name`` from the cluster (closing its connections)."""
     with contextlib.closing(connect(cluster.conninfo("postgres"), autocommit=True)) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
-    return cluster.create_database(name)
 
 
 @pytest.fixture(scope="session")
-def db_conninfo(pg_cluster: LocalCluster) -> str:
+def db_conninfo(pg_cluster: LocalCluster) -> Iterator[str]:
     """A fresh, migrated test database; its libpq connection string."""
     conninfo = recreate_database(pg_cluster, TEST_DB)
     with contextlib.closing(connect(conninfo, autocommit=True)) as conn:
         migrations.migrate(conn)
         assert migrations.current_version(conn) == migrations.head()
-    return conninfo
+    yield conninfo
+    drop_database(pg_cluster, TEST_DB)
 
 
 @pytest.fixture(scope="session")

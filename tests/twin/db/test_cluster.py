@@ -51,7 +51,7 @@ def test_tcp_url_needs_the_generated_password(cluster: LocalCluster) -> None:
     with contextlib.closing(connect(url, autocommit=True)) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
     bad = url.replace(url.split(":")[2].split("@")[0], "wrong")
-    with pytest.raises(Exception, match="password authentication failed|cannot connect"):
+    with pytest.raises(Exception, match=r"password authentication failed|cannot connect"):
         connect(bad)
 
 

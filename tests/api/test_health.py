@@ -1,0 +1,46 @@
+"""``/healthz`` reports the database, PostGIS and schema versions, and degrades to 503."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from api.main import create_app
+from twin.db.migrate import head
+from twin.settings import PostgresSettings, TwinSettings
+
+
+def _settings(url: str) -> TwinSettings:
+    return TwinSettings(db=PostgresSettings(database_url=SecretStr(url), connect_timeout_s=2))
+
+
+@pytest.mark.db
+def test_healthz_reports_versions(db_url: str) -> None:
+    with TestClient(create_app(_settings(db_url))) as client:
+        res = client.get("/healthz")
+    assert res.status_code == 200, res.text
+    body = res.json()
+    assert body["status"] == "ok"
+    db = body["database"]
+    assert db["reachable"] is True
+    assert db["postgres"].startswith("15") or int(db["postgres"].split(".")[0]) >= 15
+    assert db["postgis"].startswith("3.")
+    assert db["schema_version"] == head()
+
+
+def test_healthz_is_503_when_the_database_is_down() -> None:
+    app = create_app(_settings("postgresql://twin:x@127.0.0.1:1/twin"))
+    with TestClient(app) as client:
+        res = client.get("/healthz")
+    assert res.status_code == 503
+    body = res.json()
+    assert body["status"] == "degraded" and body["database"]["reachable"] is False
+    assert "x@" not in res.text  # no secret leaks into the answer
+
+
+def test_openapi_document_is_served() -> None:
+    app = create_app(_settings("postgresql://twin:x@127.0.0.1:1/twin"))
+    with TestClient(app) as client:
+        spec = client.get("/openapi.json").json()
+    assert "/healthz" in spec["paths"]
