@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import psycopg
@@ -19,8 +20,9 @@ def get_pool(request: Request) -> AsyncConnectionPool[Any]:
     return pool
 
 
-async def get_conn(request: Request) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-    """Lend a pooled connection for one request; 503 when the database does not answer."""
+@asynccontextmanager
+async def lend_connection(request: Request) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    """Lend a pooled connection; a database that does not answer becomes a 503 error."""
     pool = get_pool(request)
     try:
         async with pool.connection(timeout=request.app.state.db_timeout_s) as conn:
@@ -29,6 +31,12 @@ async def get_conn(request: Request) -> AsyncIterator[psycopg.AsyncConnection[An
         raise DatabaseUnavailableError(
             "the database is unavailable; the service recovers by itself when it is back."
         ) from exc
+
+
+async def get_conn(request: Request) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    """Lend a pooled connection for one request; 503 when the database does not answer."""
+    async with lend_connection(request) as conn:
+        yield conn
 
 
 def get_settings(request: Request) -> TwinSettings:

@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from tiles.errors import TileCoordError, UnknownLayerError
 from twin.errors import (
     CodeError,
     ConfigError,
@@ -32,6 +33,8 @@ STATUS_CODES: dict[type[Exception], int] = {
     DatabaseError: 503,
     DatabaseUnavailableError: 503,
     SchemaVersionError: 503,
+    TileCoordError: 400,
+    UnknownLayerError: 404,
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,9 +14,12 @@ from psycopg_pool import AsyncConnectionPool
 
 from api.errors import STATUS_CODES, add_exception_handlers
 from api.routes import health
+from api.routes.tiles import tiles_router
+from tiles.listener import listen_for_changes
+from tiles.service import new_cache
 from twin import __version__
 from twin.db.connect import local_cluster
-from twin.settings import ApiSettings, TwinSettings
+from twin.settings import ApiSettings, TileSettings, TwinSettings
 
 
 def database_conninfo(settings: TwinSettings) -> str:
@@ -29,7 +34,9 @@ def database_conninfo(settings: TwinSettings) -> str:
     return local_cluster(settings).conninfo()
 
 
-def create_app(settings: TwinSettings, api: ApiSettings | None = None) -> FastAPI:
+def create_app(
+    settings: TwinSettings, api: ApiSettings | None = None, tiles: TileSettings | None = None
+) -> FastAPI:
     """Build the citytwin application from explicit settings (nothing read at import).
 
     Parameters
@@ -38,13 +45,18 @@ def create_app(settings: TwinSettings, api: ApiSettings | None = None) -> FastAP
         Where the data home and the database are.
     api
         HTTP settings; defaults apply when omitted.
+    tiles
+        Vector-tile settings; defaults apply when omitted.
     """
     api = api or ApiSettings()
+    tiles = tiles or TileSettings()
+    cache = new_cache(tiles.cache_bytes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        conninfo = database_conninfo(settings)
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-            database_conninfo(settings),
+            conninfo,
             open=False,
             min_size=settings.db.pool_min_size,
             max_size=settings.db.pool_max_size,
@@ -53,9 +65,18 @@ def create_app(settings: TwinSettings, api: ApiSettings | None = None) -> FastAP
         )
         await pool.open(wait=False)
         app.state.pool = pool
+        listener = None
+        if tiles.invalidate_on_change:
+            listener = asyncio.create_task(
+                listen_for_changes(conninfo, cache, app.state.tiles_ready)
+            )
         try:
             yield
         finally:
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
             await pool.close()
 
     app = FastAPI(
@@ -67,6 +88,9 @@ def create_app(settings: TwinSettings, api: ApiSettings | None = None) -> FastAP
     app.state.settings = settings
     app.state.db_timeout_s = float(settings.db.connect_timeout_s)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.state.tile_cache = cache
+    app.state.tiles_ready = asyncio.Event()
     app.include_router(health.router)
+    app.include_router(tiles_router(cache, tiles.privacy_threshold, tiles.max_age_s))
     add_exception_handlers(app, STATUS_CODES)
     return app

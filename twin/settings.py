@@ -69,3 +69,16 @@ class ApiSettings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     title: str = "citytwin"
     cors_origins: list[str] = Field(default_factory=list)
+
+
+class TileSettings(BaseSettings):
+    """The vector-tile service: privacy threshold, cache size, HTTP caching."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_TILES_", extra="ignore")
+
+    #: Counts below this are withheld from tiles for roles that may not see individuals.
+    privacy_threshold: int = Field(default=5, ge=0)
+    cache_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
+    max_age_s: int = Field(default=60, ge=0)
+    #: Listen for data changes and invalidate cached tiles (off only for benchmarks).
+    invalidate_on_change: bool = True

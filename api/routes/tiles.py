@@ -1,0 +1,100 @@
+"""Vector tiles (MVT), their TileJSON documents and the MapLibre style."""
+
+from __future__ import annotations
+
+import gzip
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Request
+from fastapi.responses import JSONResponse, Response
+
+from api.deps import lend_connection
+from tiles.cache import TileCache
+from tiles.layers import LAYERS, resolve_layers
+from tiles.service import get_tile
+from tiles.tilejson import DEFAULT_BOUNDS, style, tilejson
+
+MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header names the ETag (malformed headers never match)."""
+    if not if_none_match:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+def tiles_router(cache: TileCache, threshold: int, max_age_s: int = 60) -> APIRouter:
+    """Build the tile routes around a cache and a privacy threshold."""
+    router = APIRouter(tags=["tiles"])
+
+    @router.get(
+        "/tiles/{layers}/{z}/{x}/{y}.mvt",
+        response_class=Response,
+        responses={
+            200: {"content": {MVT_MEDIA_TYPE: {}}},
+            304: {},
+            400: {"description": "no such tile"},
+            404: {"description": "unknown layer"},
+        },
+    )
+    async def tile(
+        request: Request,
+        layers: Annotated[str, Path(description="Layer names, comma-separated.", max_length=200)],
+        z: Annotated[int, Path(ge=0, le=22)],
+        x: Annotated[int, Path(ge=0)],
+        y: Annotated[int, Path(ge=0)],
+        if_none_match: Annotated[str | None, Header(max_length=1000)] = None,
+        accept_encoding: Annotated[str | None, Header(max_length=1000)] = None,
+    ) -> Response:
+        """Return one vector tile of one or more layers (Mapbox Vector Tile 2.1, gzip)."""
+        result = await get_tile(lambda: lend_connection(request), cache, layers, z, x, y, threshold)
+        headers = {
+            "ETag": result.tile.etag,
+            "Cache-Control": f"public, max-age={max_age_s}",
+            "X-Tile-Cache": "hit" if result.cache_hit else "miss",
+            "Vary": "Accept-Encoding",
+        }
+        if _matches(if_none_match, result.tile.etag):
+            return Response(status_code=304, headers=headers)
+        if accept_encoding and "gzip" in accept_encoding:
+            headers["Content-Encoding"] = "gzip"
+            return Response(result.tile.gzipped, media_type=MVT_MEDIA_TYPE, headers=headers)
+        return Response(
+            gzip.decompress(result.tile.gzipped), media_type=MVT_MEDIA_TYPE, headers=headers
+        )
+
+    @router.get("/tiles/{layer}.json")
+    async def layer_tilejson(request: Request, layer: str) -> JSONResponse:
+        """Return the TileJSON 3.0 document of a layer."""
+        (found,) = resolve_layers(layer)[:1]
+        base = str(request.base_url).rstrip("/")
+        return JSONResponse(tilejson(found, base, DEFAULT_BOUNDS))
+
+    @router.get("/styles/twin.json")
+    async def twin_style(request: Request) -> JSONResponse:
+        """Return a MapLibre style of every layer, with no outside resources."""
+        return JSONResponse(style(str(request.base_url).rstrip("/"), DEFAULT_BOUNDS))
+
+    @router.get("/tiles")
+    async def catalogue(request: Request) -> JSONResponse:
+        """List the layers with their zooms and TileJSON addresses."""
+        base = str(request.base_url).rstrip("/")
+        return JSONResponse(
+            {
+                "layers": [
+                    {
+                        "name": n,
+                        "minzoom": lyr.minzoom,
+                        "maxzoom": lyr.maxzoom,
+                        "tilejson": f"{base}/tiles/{n}.json",
+                        "description": lyr.description,
+                    }
+                    for n, lyr in LAYERS.items()
+                ],
+                "cache": cache.stats(),
+            }
+        )
+
+    return router

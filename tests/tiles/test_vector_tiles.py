@@ -1,0 +1,215 @@
+"""Vector tiles from PostGIS: decoded and compared with the database; cache, ETag, privacy."""
+
+from __future__ import annotations
+
+import gzip
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import mapbox_vector_tile
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from api.main import create_app
+from tiles.tms import tile_for
+from twin.settings import PostgresSettings, TileSettings, TwinSettings
+
+pytestmark = pytest.mark.db
+
+# A 1 km square community in Bao'an with two buildings ~600 m apart.
+CX, CY = 113.885, 22.555
+SQUARE = (
+    f"POLYGON(({CX} {CY}, {CX + 0.01} {CY}, {CX + 0.01} {CY + 0.01}, {CX} {CY + 0.01}, {CX} {CY}))"
+)
+
+
+def _box(lon: float, lat: float, d: float = 0.0003) -> str:
+    ring = f"{lon} {lat}, {lon + d} {lat}, {lon + d} {lat + d}, {lon} {lat + d}, {lon} {lat}"
+    return f"MULTIPOLYGON((({ring})))"
+
+
+B1 = (CX + 0.001, CY + 0.001)
+B2 = (CX + 0.008, CY + 0.008)
+
+
+@pytest.fixture(scope="module")
+def seeded(db_conninfo: str) -> Iterator[str]:
+    with psycopg.connect(db_conninfo, autocommit=True) as conn:
+        conn.execute("SELECT set_config('twin.bulk', 'on', false)")
+        for code, level, parent in [
+            ("440306", "district", None),
+            ("440306001", "street", "440306"),
+            ("440306001001", "community", "440306001"),
+            ("44030600100101", "grid", "440306001001"),
+        ]:
+            conn.execute(
+                "INSERT INTO twin.admin_unit (code, level, name, parent_code, geom) VALUES "
+                "(%s, %s, %s, %s, ST_Multi(ST_GeomFromText(%s, 4326)))",
+                (code, level, f"单元{code}", parent, SQUARE),
+            )
+        for serial, (lon, lat) in enumerate((B1, B2), start=1):
+            conn.execute(
+                "INSERT INTO twin.building (code, grid_code, name, footprint, floors, "
+                "height_m, use) VALUES (%s, '44030600100101', %s, "
+                "ST_GeomFromText(%s, 4326), 10, 30, 'residential')",
+                (f"4403060010010100{serial:03d}", f"{serial}栋", _box(lon, lat)),
+            )
+        # Three people in building 1: below the default privacy threshold of 5.
+        for rid in range(1, 4):
+            conn.execute(
+                "INSERT INTO twin.placement (record_kind, record_id, district_code, "
+                "street_code, community_code, grid_code, building_code, method, "
+                "confidence, band, placed_by) VALUES ('person', %s, '440306', "
+                "'440306001', '440306001001', '44030600100101', '4403060010010100001', "
+                "'code', 1, 'accept', 'test')",
+                (rid,),
+            )
+    yield db_conninfo
+    with psycopg.connect(db_conninfo, autocommit=True) as conn:
+        for table in ("placement", "block_counts", "building", "admin_unit"):
+            conn.execute(f"DELETE FROM twin.{table}")
+
+
+class _ReadyClient(TestClient):
+    """A test client that waits, on entry, until the tile change listener is connected."""
+
+    def __enter__(self) -> _ReadyClient:
+        super().__enter__()
+        ready = self.app.state.tiles_ready  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 5
+        while not ready.is_set() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ready.is_set(), "the tile change listener did not connect"
+        return self
+
+
+def _client(db_url: str, threshold: int = 5) -> _ReadyClient:
+    settings = TwinSettings(db=PostgresSettings(database_url=SecretStr(db_url)))
+    return _ReadyClient(create_app(settings, tiles=TileSettings(privacy_threshold=threshold)))
+
+
+def _decode(res: Any) -> dict[str, Any]:
+    assert res.status_code == 200, res.text
+    assert res.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    return mapbox_vector_tile.decode(res.content)
+
+
+def _features(tile: dict[str, Any], layer: str) -> dict[str, dict[str, Any]]:
+    return {f["properties"]["code"]: f["properties"] for f in tile[layer]["features"]}
+
+
+def test_buildings_tile_matches_the_database(seeded: str, db_url: str) -> None:
+    t = tile_for(*B1, 15)
+    with _client(db_url) as client:
+        tile = _decode(client.get(f"/tiles/buildings/{t.z}/{t.x}/{t.y}.mvt"))
+    feats = _features(tile, "buildings")
+    with psycopg.connect(seeded) as conn:
+        rows = conn.execute(
+            "SELECT code, floors, height_m FROM twin.building WHERE footprint && "
+            "ST_MakeEnvelope(%s, %s, %s, %s, 4326)",
+            t.bounds_4326(),
+        ).fetchall()
+    assert {r[0] for r in rows} == set(feats)
+    for code, floors, height in rows:
+        assert feats[code]["floors"] == floors
+        assert feats[code]["height_m"] == pytest.approx(height)
+
+
+def test_layers_combine_and_counts_are_suppressed_below_the_threshold(
+    seeded: str, db_url: str
+) -> None:
+    t = tile_for(*B1, 15)
+    with _client(db_url, threshold=5) as client:
+        tile = _decode(client.get(f"/tiles/buildings,grids/{t.z}/{t.x}/{t.y}.mvt"))
+    assert set(tile) == {"buildings", "grids"}
+    b1 = _features(tile, "buildings")["4403060010010100001"]
+    assert "people" not in b1  # 3 people < 5: withheld
+    with _client(db_url, threshold=0) as client:
+        tile = _decode(client.get(f"/tiles/buildings,grids/{t.z}/{t.x}/{t.y}.mvt"))
+    assert _features(tile, "buildings")["4403060010010100001"]["people"] == 3
+    assert _features(tile, "grids")["44030600100101"]["people"] == 3
+
+
+def test_gzip_etag_and_304(seeded: str, db_url: str) -> None:
+    t = tile_for(*B1, 16)
+    url = f"/tiles/buildings/{t.z}/{t.x}/{t.y}.mvt"
+    with _client(db_url) as client:
+        first = client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert first.status_code == 200 and first.headers["x-tile-cache"] == "miss"
+        etag = first.headers["etag"]
+        again = client.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.headers["x-tile-cache"] == "hit"
+        odd = client.get(url, headers={"If-None-Match": 'garbage,,"x'})
+        assert odd.status_code == 200
+    raw = gzip.decompress(first.content) if first.content[:2] == b"\x1f\x8b" else first.content
+    assert "buildings" in mapbox_vector_tile.decode(raw)
+
+
+def _wait_for_generation(client: TestClient, before: int) -> None:
+    cache = client.app.state.tile_cache  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 5
+    while cache.generation == before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert cache.generation > before, "no change notification arrived"
+
+
+def test_a_change_invalidates_only_the_tiles_under_it(seeded: str, db_url: str) -> None:
+    t1, t2 = tile_for(*B1, 17), tile_for(*B2, 17)
+    assert t1 != t2
+    u1 = f"/tiles/buildings/{t1.z}/{t1.x}/{t1.y}.mvt"
+    u2 = f"/tiles/buildings/{t2.z}/{t2.x}/{t2.y}.mvt"
+    with _client(db_url) as client:
+        deadline = time.monotonic() + 5
+        while not client.app.state.tiles_ready.is_set() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert (
+            _features(_decode(client.get(u1)), "buildings")["4403060010010100001"]["floors"] == 10
+        )
+        _decode(client.get(u2))
+        assert client.get(u1).headers["x-tile-cache"] == "hit"
+        before = client.app.state.tile_cache.generation
+        with psycopg.connect(seeded, autocommit=True) as conn:
+            conn.execute("UPDATE twin.building SET floors = 33 WHERE code = '4403060010010100001'")
+        try:
+            _wait_for_generation(client, before)
+            res = client.get(u1)
+            assert res.headers["x-tile-cache"] == "miss"
+            assert _features(_decode(res), "buildings")["4403060010010100001"]["floors"] == 33
+            assert client.get(u2).headers["x-tile-cache"] == "hit"
+        finally:
+            with psycopg.connect(seeded, autocommit=True) as conn:
+                conn.execute(
+                    "UPDATE twin.building SET floors = 10 WHERE code = '4403060010010100001'"
+                )
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/tiles/nosuch/15/0/0.mvt", 404),
+        ("/tiles/buildings/15/99999/0.mvt", 400),
+        ("/tiles/buildings/40/0/0.mvt", 422),
+        ("/tiles/buildings/a/b/c.mvt", 422),
+        ("/tiles/buildings/-1/0/0.mvt", 422),
+        ("/tiles/nosuch.json", 404),
+    ],
+)
+def test_bad_requests_get_json_4xx(seeded: str, db_url: str, url: str, status: int) -> None:
+    with _client(db_url) as client:
+        res = client.get(url)
+    assert res.status_code == status, res.text
+    assert "detail" in res.json()
+
+
+def test_tilejson_and_style_name_only_this_server(seeded: str, db_url: str) -> None:
+    with _client(db_url) as client:
+        tj = client.get("/tiles/buildings.json").json()
+        style = client.get("/styles/twin.json").json()
+    assert tj["tilejson"] == "3.0.0" and tj["vector_layers"][0]["id"] == "buildings"
+    assert tj["tiles"][0].startswith("http://testserver/tiles/buildings/")
+    urls = [s["url"] for s in style["sources"].values()]
+    assert urls and all(u.startswith("http://testserver/") for u in urls)
+    assert "glyphs" not in style and "sprite" not in style

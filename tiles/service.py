@@ -1,0 +1,62 @@
+"""The tile service: resolve layers, answer from the cache or build, compress and tag."""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tiles.cache import CachedTile, TileCache, key_for, make_etag
+from tiles.layers import LAYERS, resolve_layers
+from tiles.source import fetch_tile
+from tiles.tms import TileCoord
+
+if TYPE_CHECKING:
+    import psycopg
+
+
+@dataclass(frozen=True)
+class TileResult:
+    """A served tile and whether it came from the cache."""
+
+    tile: CachedTile
+    cache_hit: bool
+
+
+def new_cache(max_bytes: int = 256 * 1024 * 1024) -> TileCache:
+    """Return a cache that knows which tables each layer is built from."""
+    return TileCache(max_bytes, {name: layer.tables for name, layer in LAYERS.items()})
+
+
+async def get_tile(
+    conn_factory: Any, cache: TileCache, spec: str, z: int, x: int, y: int, threshold: int
+) -> TileResult:
+    """Return the tile of ``spec`` (comma-separated layers) at z/x/y.
+
+    ``conn_factory`` is an async context manager factory lending a connection, so that a
+    cache hit never touches the database.
+
+    Raises
+    ------
+    UnknownLayerError, TileCoordError
+        For a request that names no known layer or no existing tile.
+    """
+    layers = resolve_layers(spec)
+    coord = TileCoord(z, x, y)
+    key = key_for(tuple(layer.name for layer in layers), coord, threshold)
+    cached = cache.get(key)
+    if cached is not None:
+        return TileResult(cached, True)
+    generation = cache.generation
+    async with conn_factory() as conn:
+        raw = await fetch_tile(conn, layers, coord, threshold)
+    tile = CachedTile(gzip.compress(raw, compresslevel=6), make_etag(raw), len(raw))
+    cache.put(key, tile, generation)
+    return TileResult(tile, False)
+
+
+async def build_raw(
+    conn: psycopg.AsyncConnection[Any], spec: str, coord: TileCoord, threshold: int
+) -> bytes:
+    """Return uncompressed tile bytes without the cache (exports, tests, benchmarks)."""
+    return await fetch_tile(conn, resolve_layers(spec), coord, threshold)

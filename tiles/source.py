@@ -1,0 +1,96 @@
+"""Building vector tiles in PostGIS: one query per request, one ``ST_AsMVT`` per layer.
+
+The layers of a request are concatenated by the database (MVT layers are independent protobuf
+messages, so the bytes of two tiles concatenate into one tile holding both).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from psycopg import sql
+
+from tiles.tms import ORIGIN_SHIFT_M
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from tiles.layers import Layer
+    from tiles.tms import TileCoord
+
+#: Tile extent in MVT units and the clipping buffer around it.
+EXTENT = 4096
+BUFFER = 64
+
+_ENV = """env AS (
+    SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS e3857,
+           ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s,
+                                        margin => {margin}), 4326) AS e4326
+)"""
+
+
+def _layer_query(layer: Layer, index: int) -> sql.Composed:
+    inner = sql.SQL(layer.sql.strip().rstrip(";"))
+    return sql.SQL(
+        "(SELECT coalesce(ST_AsMVT(t{i}, {name}, {extent}, 'geom'), '') "
+        "FROM ({inner}) AS t{i} WHERE t{i}.geom IS NOT NULL)"
+    ).format(
+        i=sql.SQL(str(index)), name=sql.Literal(layer.name), extent=sql.Literal(EXTENT), inner=inner
+    )
+
+
+def tile_query(layers: tuple[Layer, ...]) -> sql.Composed:
+    """Compose the query returning one ``bytea`` tile holding every layer given."""
+    env = sql.SQL(_ENV.format(margin=BUFFER / EXTENT))
+    parts = [_layer_query(layer, i) for i, layer in enumerate(layers)]
+    return sql.SQL("WITH {env} SELECT {body}").format(env=env, body=sql.SQL(" || ").join(parts))
+
+
+def tile_params(layers: tuple[Layer, ...], coord: TileCoord, threshold: int) -> dict[str, Any]:
+    """Return the query parameters for a tile (the layers' own parameters must agree)."""
+    params: dict[str, Any] = {
+        "z": coord.z,
+        "x": coord.x,
+        "y": coord.y,
+        "k": threshold,
+        "px": 2 * ORIGIN_SHIFT_M / (1 << coord.z) / EXTENT,
+    }
+    for layer in layers:
+        params.update(layer.params)
+    return params
+
+
+def _split_by_params(layers: tuple[Layer, ...]) -> list[tuple[Layer, ...]]:
+    """Group layers whose parameters clash (e.g. two admin levels) into separate queries."""
+    groups: list[list[Layer]] = []
+    for layer in layers:
+        for group in groups:
+            if all(layer.params.keys().isdisjoint(other.params) for other in group):
+                group.append(layer)
+                break
+        else:
+            groups.append([layer])
+    return [tuple(g) for g in groups]
+
+
+async def fetch_tile(
+    conn: psycopg.AsyncConnection[Any],
+    layers: tuple[Layer, ...],
+    coord: TileCoord,
+    threshold: int,
+) -> bytes:
+    """Return the MVT bytes of ``layers`` at ``coord`` (layers outside their zooms are left out).
+
+    Parameters
+    ----------
+    threshold
+        Privacy threshold: counts below it are withheld; 0 shows exact counts.
+    """
+    visible = tuple(layer for layer in layers if layer.minzoom <= coord.z <= layer.maxzoom)
+    chunks: list[bytes] = []
+    for group in _split_by_params(visible):
+        cur = await conn.execute(tile_query(group), tile_params(group, coord, threshold))
+        row = await cur.fetchone()
+        if row and row[0]:
+            chunks.append(bytes(row[0]))
+    return b"".join(chunks)
