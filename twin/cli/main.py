@@ -13,6 +13,8 @@ import typer
 
 from twin import __version__
 from twin.cli import db as db_cli
+from twin.cli import demo as demo_cli
+from twin.cli import load as load_cli
 from twin.cli import serve as serve_cli
 from twin.errors import TwinError
 
@@ -24,7 +26,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db_cli.app, name="db")
+app.add_typer(load_cli.app, name="load")
 app.command("serve")(serve_cli.serve)
+app.command("demo")(demo_cli.demo)
 
 
 @app.command()
@@ -35,13 +39,24 @@ def version() -> None:
 
 def main() -> None:
     """Run the command line, turning citytwin's errors into one clear sentence."""
+    import psycopg
+
     try:
         app()
     except TwinError as exc:
-        if os.environ.get("TWIN_DEBUG"):
-            raise
-        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        sys.exit(1)
+        _fail(str(exc))
+    except psycopg.Error as exc:
+        # A refusal the command did not foresee (a constraint, a lost connection): still one
+        # sentence, with the database's own first line, never a traceback.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        _fail(f"the database refused the operation: {first}")
+
+
+def _fail(message: str) -> None:
+    if os.environ.get("TWIN_DEBUG"):
+        raise
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

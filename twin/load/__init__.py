@@ -1,0 +1,1 @@
+"""Loading reference data and importing real data in standard formats into PostGIS."""
