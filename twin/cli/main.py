@@ -14,6 +14,7 @@ import typer
 from twin import __version__
 from twin.cli import db as db_cli
 from twin.cli import demo as demo_cli
+from twin.cli import generate as generate_cli
 from twin.cli import load as load_cli
 from twin.cli import serve as serve_cli
 from twin.errors import TwinError
@@ -29,6 +30,7 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(load_cli.app, name="load")
 app.command("serve")(serve_cli.serve)
 app.command("demo")(demo_cli.demo)
+app.command("generate")(generate_cli.generate)
 
 
 @app.command()

@@ -1,0 +1,585 @@
+"""Orchestrate a generation run: layout once, then community by community, resumable.
+
+A run is keyed by district, street, scale and seed. The layout (street and community outlines,
+roads, admin and road addresses) is written in one transaction; then each community is
+written in its own transaction and recorded in ``twin.synth_unit_done``. An interrupted run
+started again with the same arguments skips what is done; everything is derived from the seed
+and the unit codes, so the result is the same as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import shapely
+
+from twin.errors import TwinError
+from twin.synth import SOURCE
+from twin.synth.addresses import PREFIX, AdminNames, road_address_code
+from twin.synth.community import layout_community
+from twin.synth.content import (
+    Context,
+    Rows,
+    building_rows,
+    company_rows,
+    compound_rows,
+    event_rows,
+    ewkb,
+    person_rows,
+)
+from twin.synth.density import SCALES, district_targets
+from twin.synth.district import (
+    Road,
+    Unit,
+    community_outlines,
+    road_network,
+    street_outlines,
+    to_metric,
+)
+from twin.synth.rng import rng_for
+from twin.synth.writer import copy_rows
+
+if TYPE_CHECKING:
+    import numpy as np
+    import psycopg
+
+    from shapely.geometry.base import BaseGeometry
+
+
+class GenerateError(TwinError):
+    """A generation run cannot start or go on."""
+
+
+@dataclass
+class RunReport:
+    """What a run did."""
+
+    run_key: str
+    communities_done: int = 0
+    communities_skipped: int = 0
+    rows: dict[str, int] = field(default_factory=dict)
+
+    def add(self, table: str, n: int) -> None:
+        """Count rows written to a table."""
+        self.rows[table] = self.rows.get(table, 0) + n
+
+
+@dataclass
+class Plan:
+    """The district's units and their outlines (metric), derived from the seed."""
+
+    district: Unit
+    outline: BaseGeometry
+    streets: list[Unit]
+    street_geoms: dict[str, BaseGeometry]
+    communities: dict[str, list[Unit]]
+    community_geoms: dict[str, BaseGeometry]
+    roads: list[Road]
+    angle: float
+
+
+def run_key(district: str, street: str | None, scale: str, seed: int) -> str:
+    """Return the key of a run."""
+    return f"{district}:{street or '*'}:{scale}:{seed}"
+
+
+def _units(
+    conn: psycopg.Connection[Any], district: str
+) -> tuple[Unit, list[Unit], dict[str, list[Unit]]]:
+    rows = conn.execute(
+        "SELECT code, name, parent_code, level, functional_area_code FROM twin.admin_unit "
+        "WHERE left(code, 6) = %s AND level IN ('district', 'street', 'community') ORDER BY code",
+        (district,),
+    ).fetchall()
+    if not rows or rows[0][3] != "district":
+        raise GenerateError(f"district {district} is not loaded: run `twin load admin` first")
+    head = Unit(rows[0][0], rows[0][1], None)
+    streets = [Unit(c, n, p, fa) for c, n, p, lvl, fa in rows if lvl == "street"]
+    communities: dict[str, list[Unit]] = {}
+    for c, n, p, lvl, _ in rows:
+        if lvl == "community":
+            communities.setdefault(p, []).append(Unit(c, n, p))
+    return head, streets, communities
+
+
+def plan_district(
+    conn: psycopg.Connection[Any],
+    district: str,
+    seed: int,
+    streets_file: dict[str, BaseGeometry] | None = None,
+) -> Plan:
+    """Derive the outlines and roads of a district from the database and the seed."""
+    head, streets, communities = _units(conn, district)
+    wkb = conn.execute(
+        "SELECT ST_AsBinary(geom) FROM twin.admin_unit WHERE code = %s", (district,)
+    ).fetchone()
+    if wkb is None or wkb[0] is None:
+        raise GenerateError(f"district {district} has no outline: run `twin load admin` first")
+    outline = to_metric(shapely.from_wkb(bytes(wkb[0])))
+    areas = {
+        code: to_metric(shapely.from_wkb(bytes(g)))
+        for code, g in conn.execute(
+            "SELECT code, ST_AsBinary(geom) FROM twin.functional_area WHERE district_code = %s "
+            "AND geom IS NOT NULL",
+            (district,),
+        ).fetchall()
+    }
+    street_geoms = streets_file if streets_file else street_outlines(outline, streets, areas, seed)
+    community_geoms: dict[str, BaseGeometry] = {}
+    for s in streets:
+        community_geoms.update(
+            community_outlines(street_geoms[s.code], communities.get(s.code, []), seed)
+        )
+    roads, angle = road_network(outline, district, seed)
+    return Plan(head, outline, streets, street_geoms, communities, community_geoms, roads, angle)
+
+
+def _admin_rows(plan: Plan) -> list[tuple[Any, ...]]:
+    """Address rows of the district, its streets and communities (code = admin code)."""
+    rows: list[tuple[Any, ...]] = []
+    d = plan.district
+    rows.append(
+        (
+            d.code,
+            "district",
+            f"{PREFIX}{d.name}",
+            None,
+            d.code,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            "published",
+            True,
+            SOURCE,
+        )
+    )
+    for s in plan.streets:
+        rows.append(
+            (
+                s.code,
+                "street",
+                f"{PREFIX}{d.name}{s.name}",
+                d.code,
+                d.code,
+                s.code,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "published",
+                True,
+                SOURCE,
+            )
+        )
+        for c in plan.communities.get(s.code, []):
+            rows.append(
+                (
+                    c.code,
+                    "community",
+                    f"{PREFIX}{d.name}{s.name}{c.name}",
+                    s.code,
+                    d.code,
+                    s.code,
+                    c.code,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    "published",
+                    True,
+                    SOURCE,
+                )
+            )
+    return rows
+
+
+def write_layout(conn: psycopg.Connection[Any], plan: Plan, key: str, report: RunReport) -> None:
+    """Store outlines, roads and the admin and road addresses (one transaction)."""
+    update = (
+        "UPDATE twin.admin_unit SET geom = ST_Multi(ST_GeomFromEWKB(decode(%s, 'hex'))), "
+        "attrs = attrs || '{\"geometry_generated\": true}'::jsonb WHERE code = %s"
+    )
+    with conn.cursor() as cur:
+        cur.executemany(
+            update,
+            [(ewkb(g), c) for c, g in [*plan.street_geoms.items(), *plan.community_geoms.items()]],
+        )
+        for r in plan.roads:
+            cur.execute(
+                "INSERT INTO twin.road (name, road_class, district_code, geom, "
+                "is_generated, source) VALUES (%s, %s, %s, "
+                "ST_Multi(ST_GeomFromEWKB(decode(%s, 'hex'))), true, %s)",
+                (r.name, r.road_class, plan.district.code, ewkb(r.geom), SOURCE),
+            )
+    report.add("twin.road", len(plan.roads))
+    report.add("twin.address", copy_rows(conn, "twin.address", _admin_rows(plan)))
+    ids = _road_ids(conn, plan.district.code)
+    road_rows = [
+        (
+            road_address_code(plan.district.code, i + 1),
+            "road",
+            f"{PREFIX}{plan.district.name}{r.name}",
+            plan.district.code,
+            plan.district.code,
+            None,
+            None,
+            None,
+            ids[r.name],
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            "published",
+            True,
+            SOURCE,
+        )
+        for i, r in enumerate(plan.roads)
+    ]
+    report.add("twin.address", copy_rows(conn, "twin.address", road_rows))
+    conn.execute("UPDATE twin.synth_run SET status = 'content' WHERE run_key = %s", (key,))
+
+
+def _road_ids(conn: psycopg.Connection[Any], district: str) -> dict[str, int]:
+    rows = conn.execute(
+        "SELECT name, id FROM twin.road WHERE district_code = %s AND is_generated", (district,)
+    ).fetchall()
+    return {name: int(i) for name, i in rows}
+
+
+def _targets(plan: Plan, community: str, scale: str, rng: np.random.Generator) -> tuple[int, ...]:
+    total = district_targets(plan.district.code, scale)
+    share = plan.community_geoms[community].area / plan.outline.area
+    t = total.share(share * float(rng.lognormal(0.0, 0.3)))
+    return t.buildings, t.rooms, t.people, t.companies, t.events
+
+
+def _insert_compounds(conn: psycopg.Connection[Any], community: str, layout: Any) -> list[int]:
+    ids: list[int] = []
+    with conn.cursor() as cur:
+        for comp in layout.compounds:
+            cur.execute(
+                "INSERT INTO twin.compound (name, kind, community_code, geom, "
+                "is_generated, source) VALUES (%s, %s, %s, "
+                "ST_Multi(ST_GeomFromEWKB(decode(%s, 'hex'))), true, %s) RETURNING id",
+                (comp.name, comp.kind, community, ewkb(comp.parcel), SOURCE),
+            )
+            row = cur.fetchone()
+            assert row is not None
+            ids.append(int(row[0]))
+    return ids
+
+
+def write_community(
+    conn: psycopg.Connection[Any],
+    plan: Plan,
+    street: Unit,
+    community: Unit,
+    scale: str,
+    seed: int,
+    key: str,
+    report: RunReport,
+) -> None:
+    """Generate and store one community (the caller commits)."""
+    rng = rng_for(seed, "community", community.code)
+    buildings, rooms, people, companies, events = _targets(plan, community.code, scale, rng)
+    layout = layout_community(
+        community.code,
+        plan.community_geoms[community.code],
+        plan.roads,
+        plan.angle,
+        buildings,
+        rooms,
+        rng,
+    )
+    grid_rows = [
+        (
+            code,
+            "grid",
+            f"{community.name}第{code[-2:]}网格",
+            community.code,
+            ewkb(geom),
+            True,
+            SOURCE,
+        )
+        for code, geom in layout.grids.items()
+    ]
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO twin.admin_unit (code, level, name, parent_code, geom, "
+            "is_generated, source) VALUES (%s, %s, %s, %s, "
+            "ST_Multi(ST_GeomFromEWKB(decode(%s, 'hex'))), %s, %s)",
+            grid_rows,
+        )
+    compound_ids = _insert_compounds(conn, community.code, layout)
+    road_names = [r.name for r in plan.roads]
+    ids = _road_ids(conn, plan.district.code)
+    ctx = Context(
+        plan.district.code,
+        street.code,
+        community.code,
+        AdminNames(plan.district.name, street.name, community.name),
+        plan.roads,
+        ids,
+        {n: road_address_code(plan.district.code, i + 1) for i, n in enumerate(road_names)},
+    )
+    rows = Rows()
+    building_table = []
+    refs = []
+    for serial, (comp, cid) in enumerate(zip(layout.compounds, compound_ids, strict=True), 1):
+        _, comp_code = compound_rows(ctx, comp, serial, cid, rows)
+        for b in comp.buildings:
+            building_table.append(
+                (
+                    b.code,
+                    b.grid,
+                    b.name,
+                    cid,
+                    ewkb(b.footprint),
+                    b.floors,
+                    b.height_m,
+                    b.use,
+                    True,
+                    SOURCE,
+                )
+            )
+            refs.extend(building_rows(ctx, comp, b, comp_code, cid, rows))
+    person_rows(ctx, refs, people, rng, rows)
+    company_rows(ctx, refs, companies, rng, rows)
+    event_rows(ctx, layout, events, rng, rows)
+    _copy_all(conn, key, building_table, rows, report)
+    conn.execute(
+        "INSERT INTO twin.synth_unit_done (run_key, unit_code, rows) VALUES (%s, %s, %s)",
+        (key, community.code, len(rows.address) + len(rows.person)),
+    )
+
+
+def _copy_all(
+    conn: psycopg.Connection[Any],
+    key: str,
+    buildings: list[tuple[Any, ...]],
+    rows: Rows,
+    report: RunReport,
+) -> None:
+    for table, data in (
+        ("twin.building", buildings),
+        ("twin.floor", rows.floor),
+        ("twin.room", rows.room),
+        ("twin.address", rows.address),
+        ("twin.address_alias", rows.alias),
+        ("twin.person", rows.person),
+        ("twin.legal_entity", rows.company),
+        ("twin.event", rows.event),
+    ):
+        report.add(table, copy_rows(conn, table, data))
+    report.add(
+        "twin.synth_truth", copy_rows(conn, "twin.synth_truth", ((key, *t) for t in rows.truth))
+    )
+
+
+def _start(
+    conn: psycopg.Connection[Any],
+    key: str,
+    district: str,
+    street: str | None,
+    scale: str,
+    seed: int,
+    replace: bool,
+) -> str | None:
+    """Register the run; return its status when it exists already."""
+    other = conn.execute(
+        "SELECT run_key FROM twin.synth_run WHERE district = %s AND run_key <> %s", (district, key)
+    ).fetchone()
+    if other and not replace:
+        raise GenerateError(
+            f"district {district} already holds generated data of run "
+            f"{other[0]}: pass --replace to regenerate it"
+        )
+    if replace:
+        delete_generated(conn, district)
+        return None
+    row = conn.execute("SELECT status FROM twin.synth_run WHERE run_key = %s", (key,)).fetchone()
+    if row:
+        return str(row[0])
+    conn.execute(
+        "INSERT INTO twin.synth_run (run_key, district, street, scale, seed, status) "
+        "VALUES (%s, %s, %s, %s, %s, 'layout')",
+        (key, district, street, scale, seed),
+    )
+    return None
+
+
+def delete_generated(conn: psycopg.Connection[Any], district: str) -> None:
+    """Remove every generated row of a district (and placements in it), keeping real data."""
+    like = [f"{p}{district}%" for p in ("P", "C", "E")]
+    statements = [
+        ("DELETE FROM twin.synth_run WHERE district = %s", (district,)),
+        ("DELETE FROM twin.placement WHERE district_code = %s", (district,)),
+        ("DELETE FROM twin.person WHERE is_generated AND source_id LIKE %s", (like[0],)),
+        ("DELETE FROM twin.legal_entity WHERE is_generated AND source_id LIKE %s", (like[1],)),
+        ("DELETE FROM twin.event WHERE is_generated AND source_id LIKE %s", (like[2],)),
+        ("DELETE FROM twin.address WHERE is_generated AND district_code = %s", (district,)),
+        ("DELETE FROM twin.building WHERE is_generated AND left(code, 6) = %s", (district,)),
+        (
+            "DELETE FROM twin.compound WHERE is_generated AND left(community_code, 6) = %s",
+            (district,),
+        ),
+        (
+            "DELETE FROM twin.admin_unit WHERE is_generated AND level = 'grid' "
+            "AND left(code, 6) = %s",
+            (district,),
+        ),
+        ("DELETE FROM twin.road WHERE is_generated AND district_code = %s", (district,)),
+        (
+            "UPDATE twin.admin_unit SET geom = NULL, attrs = attrs - 'geometry_generated' "
+            "WHERE left(code, 6) = %s AND attrs ? 'geometry_generated'",
+            (district,),
+        ),
+    ]
+    for sql, params in statements:
+        conn.execute(sql, params)
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def generate(
+    conn: psycopg.Connection[Any],
+    district: str,
+    scale: str,
+    seed: int,
+    *,
+    street: str | None = None,
+    streets_file: dict[str, BaseGeometry] | None = None,
+    replace: bool = False,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Generate a district (or one street of it, the default at ``small``); resumable.
+
+    ``conn`` must not be in autocommit mode: the layout and each community commit separately.
+    """
+    if scale not in SCALES:
+        raise GenerateError(f"unknown scale {scale!r}: use small, medium or city")
+    conn.execute("SELECT set_config('twin.bulk', 'on', false)")
+    plan = plan_district(conn, district, seed, streets_file)
+    if scale == "small" and street is None:
+        street = plan.streets[0].code
+    if street is not None and street not in {s.code for s in plan.streets}:
+        raise GenerateError(f"street {street} is not a street of district {district}")
+    key = run_key(district, street, scale, seed)
+    report = RunReport(key)
+    status = _start(conn, key, district, street, scale, seed, replace)
+    if status == "done":
+        conn.commit()
+        return report
+    if status is None:
+        if replace:
+            _start(conn, key, district, street, scale, seed, False)
+        write_layout(conn, plan, key, report)
+    conn.commit()
+    _write_content(conn, plan, key, scale, seed, street, report, progress)
+    conn.execute(
+        "UPDATE twin.synth_run SET status = 'done', finished_at = now() WHERE run_key = %s", (key,)
+    )
+    conn.execute(
+        "INSERT INTO twin.audit_log (actor, action, table_name, reason, after) VALUES "
+        "(coalesce(nullif(current_setting('twin.actor', true), ''), session_user), "
+        "'generate', 'synth_run', %s, %s::jsonb)",
+        (key, json.dumps(report.rows)),
+    )
+    conn.commit()
+    return report
+
+
+def _write_content(
+    conn: psycopg.Connection[Any],
+    plan: Plan,
+    key: str,
+    scale: str,
+    seed: int,
+    street: str | None,
+    report: RunReport,
+    progress: Progress | None,
+) -> None:
+    done = {
+        r[0]
+        for r in conn.execute(
+            "SELECT unit_code FROM twin.synth_unit_done WHERE run_key = %s", (key,)
+        ).fetchall()
+    }
+    todo = [
+        (s, c)
+        for s in plan.streets
+        if street in (None, s.code)
+        for c in plan.communities.get(s.code, [])
+    ]
+    for i, (s, c) in enumerate(todo):
+        if c.code in done:
+            report.communities_skipped += 1
+        else:
+            write_community(conn, plan, s, c, scale, seed, key, report)
+            conn.commit()
+            report.communities_done += 1
+        if progress is not None:
+            progress(c.name, i + 1, len(todo))
+
+
+def export_truth(conn: psycopg.Connection[Any], key: str, path: str) -> int:
+    """Write a run's truth to CSV or JSONL (by extension), sorted; return the rows written."""
+    import csv
+
+    cols = (
+        "record_kind",
+        "source_id",
+        "messy_address",
+        "noise",
+        "address_code",
+        "level",
+        "room_code",
+        "building_code",
+        "grid_code",
+        "community_code",
+        "street_code",
+        "district_code",
+    )
+    cur = conn.execute(
+        f"SELECT {', '.join(cols)} FROM twin.synth_truth WHERE run_key = %s "
+        "ORDER BY record_kind, source_id",
+        (key,),
+    )
+    n = 0
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh) if not path.endswith(".jsonl") else None
+        if writer:
+            writer.writerow(cols)
+        for row in cur:
+            if writer:
+                writer.writerow(row)
+            else:
+                fh.write(json.dumps(dict(zip(cols, row, strict=True)), ensure_ascii=False) + "\n")
+            n += 1
+    return n
