@@ -51,11 +51,15 @@ def generate(
     replace: Annotated[
         bool, typer.Option(help="Delete the district's generated data first.")
     ] = False,
+    workers: Annotated[
+        int, typer.Option(help="Processes writing communities at once.", min=1, max=16)
+    ] = 2,
 ) -> None:
     """Generate a demo district: outlines, roads, compounds, buildings, rooms, people, events."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from twin.cli.common import database
+    from twin.cli.common import database, settings
+    from twin.db.connect import resolve_conninfo
     from twin.synth.run import export_truth
     from twin.synth.run import generate as run
 
@@ -85,6 +89,8 @@ def generate(
             streets_file=outlines,  # type: ignore[arg-type]
             replace=replace,
             progress=step,
+            workers=workers,
+            conninfo=resolve_conninfo(settings()),
         )
         if truth is not None:
             n = export_truth(conn, report.run_key, str(truth))

@@ -28,6 +28,7 @@ app = typer.Typer(
 )
 app.add_typer(db_cli.app, name="db")
 app.add_typer(load_cli.app, name="load")
+app.add_typer(load_cli.import_app, name="import")
 app.command("serve")(serve_cli.serve)
 app.command("demo")(demo_cli.demo)
 app.command("generate")(generate_cli.generate)

@@ -477,10 +477,14 @@ def generate(
     streets_file: dict[str, BaseGeometry] | None = None,
     replace: bool = False,
     progress: Progress | None = None,
+    workers: int = 1,
+    conninfo: str | None = None,
 ) -> RunReport:
     """Generate a district (or one street of it, the default at ``small``); resumable.
 
     ``conn`` must not be in autocommit mode: the layout and each community commit separately.
+    With ``workers`` > 1 and a ``conninfo`` for them, communities are written by that many
+    processes at once; the data are the same as with one.
     """
     if scale not in SCALES:
         raise GenerateError(f"unknown scale {scale!r}: use small, medium or city")
@@ -501,7 +505,7 @@ def generate(
             _start(conn, key, district, street, scale, seed, False)
         write_layout(conn, plan, key, report)
     conn.commit()
-    _write_content(conn, plan, key, scale, seed, street, report, progress)
+    _write_content(conn, plan, key, scale, seed, street, report, progress, workers, conninfo)
     conn.execute(
         "UPDATE twin.synth_run SET status = 'done', finished_at = now() WHERE run_key = %s", (key,)
     )
@@ -524,6 +528,8 @@ def _write_content(
     street: str | None,
     report: RunReport,
     progress: Progress | None,
+    workers: int = 1,
+    conninfo: str | None = None,
 ) -> None:
     done = {
         r[0]
@@ -537,15 +543,74 @@ def _write_content(
         if street in (None, s.code)
         for c in plan.communities.get(s.code, [])
     ]
-    for i, (s, c) in enumerate(todo):
-        if c.code in done:
-            report.communities_skipped += 1
-        else:
+    report.communities_skipped = sum(1 for _, c in todo if c.code in done)
+    pending = [(s, c) for s, c in todo if c.code not in done]
+    finished = report.communities_skipped
+
+    def tick(name: str) -> None:
+        nonlocal finished
+        finished += 1
+        if progress is not None:
+            progress(name, finished, len(todo))
+
+    if workers <= 1 or conninfo is None or len(pending) < 2:
+        for s, c in pending:
             write_community(conn, plan, s, c, scale, seed, key, report)
             conn.commit()
             report.communities_done += 1
-        if progress is not None:
-            progress(c.name, i + 1, len(todo))
+            tick(c.name)
+        return
+    _parallel(plan, pending, scale, seed, key, workers, conninfo, report, tick)
+
+
+# The plan is handed to worker processes by fork, not by pickling (outlines are large).
+_WORKER_STATE: dict[str, Any] = {}
+
+
+def _work(job: tuple[int, str, int, str]) -> tuple[str, dict[str, int]]:
+    index, scale, seed, key = job
+    plan: Plan = _WORKER_STATE["plan"]
+    street, community = _WORKER_STATE["pending"][index]
+    conn = _WORKER_STATE.get("conn")
+    if conn is None:
+        import psycopg
+
+        conn = psycopg.connect(_WORKER_STATE["conninfo"])
+        conn.execute("SELECT set_config('twin.bulk', 'on', false)")
+        conn.commit()
+        _WORKER_STATE["conn"] = conn
+    local = RunReport(key)
+    write_community(conn, plan, street, community, scale, seed, key, local)
+    conn.commit()
+    return community.name, local.rows
+
+
+def _parallel(
+    plan: Plan,
+    pending: list[tuple[Unit, Unit]],
+    scale: str,
+    seed: int,
+    key: str,
+    workers: int,
+    conninfo: str,
+    report: RunReport,
+    tick: Callable[[str], None],
+) -> None:
+    """Write communities in worker processes; each community is still one transaction."""
+    import multiprocessing
+
+    _WORKER_STATE.update(plan=plan, pending=pending, conninfo=conninfo)
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(processes=workers) as pool:
+            jobs = [(i, scale, seed, key) for i in range(len(pending))]
+            for name, rows in pool.imap_unordered(_work, jobs):
+                for table, n in rows.items():
+                    report.add(table, n)
+                report.communities_done += 1
+                tick(name)
+    finally:
+        _WORKER_STATE.clear()
 
 
 def export_truth(conn: psycopg.Connection[Any], key: str, path: str) -> int:
