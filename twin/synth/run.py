@@ -436,6 +436,9 @@ def _start(
 def delete_generated(conn: psycopg.Connection[Any], district: str) -> None:
     """Remove every generated row of a district (and placements in it), keeping real data."""
     like = [f"{p}{district}%" for p in ("P", "C", "E")]
+    # Deletes must cascade and check references even in a bulk (replica) session.
+    if conn.execute("SHOW session_replication_role").fetchone() == ("replica",):
+        conn.execute("SET LOCAL session_replication_role = origin")
     statements = [
         ("DELETE FROM twin.synth_run WHERE district = %s", (district,)),
         ("DELETE FROM twin.placement WHERE district_code = %s", (district,)),
@@ -467,6 +470,49 @@ def delete_generated(conn: psycopg.Connection[Any], district: str) -> None:
 Progress = Callable[[str, int, int], None]
 
 
+def _notify_tiles(conn: psycopg.Connection[Any], district: str) -> None:
+    """Tell tile caches that the district changed (bulk writes bypass the row triggers)."""
+    conn.execute(
+        "SELECT pg_notify('twin_tiles', json_build_object('table', t, 'bbox', "
+        "json_build_array(ST_XMin(g), ST_YMin(g), ST_XMax(g), ST_YMax(g)))::text) "
+        "FROM (SELECT geom AS g FROM twin.admin_unit WHERE code = %s) AS d, "
+        "unnest(ARRAY['admin_unit', 'building', 'road', 'address']) AS t",
+        (district,),
+    )
+
+
+def bulk_session(conn: psycopg.Connection[Any]) -> None:
+    """Prepare a session for bulk writes of generated rows, then commit.
+
+    Row audit is skipped (one summary row per run instead). Where the role may (a superuser,
+    as on the local cluster), ``session_replication_role = replica`` also skips the foreign-key
+    and other triggers for these rows: the generator builds every reference itself and its
+    tests check the invariants; CHECK constraints on codes and geometries still apply.
+    """
+    import psycopg
+
+    conn.execute("SELECT set_config('twin.bulk', 'on', false)")
+    conn.commit()
+    try:
+        conn.execute("SET session_replication_role = replica")
+    except psycopg.errors.InsufficientPrivilege:
+        conn.rollback()
+    conn.commit()
+
+
+_DROP_TRGM = (
+    "DROP INDEX IF EXISTS twin.address_text_trgm_idx; "
+    "DROP INDEX IF EXISTS twin.address_alias_trgm_idx"
+)
+# The same definitions as migration 0001.
+_CREATE_TRGM = (
+    "CREATE INDEX IF NOT EXISTS address_text_trgm_idx ON twin.address "
+    "USING gin (text gin_trgm_ops); "
+    "CREATE INDEX IF NOT EXISTS address_alias_trgm_idx ON twin.address_alias "
+    "USING gin (text gin_trgm_ops)"
+)
+
+
 def generate(
     conn: psycopg.Connection[Any],
     district: str,
@@ -488,7 +534,7 @@ def generate(
     """
     if scale not in SCALES:
         raise GenerateError(f"unknown scale {scale!r}: use small, medium or city")
-    conn.execute("SELECT set_config('twin.bulk', 'on', false)")
+    bulk_session(conn)
     plan = plan_district(conn, district, seed, streets_file)
     if scale == "small" and street is None:
         street = plan.streets[0].code
@@ -504,8 +550,16 @@ def generate(
         if replace:
             _start(conn, key, district, street, scale, seed, False)
         write_layout(conn, plan, key, report)
+    bulk = scale != "small"
+    if bulk:
+        # Trigram indexes cost most per inserted address; building them once at the end is
+        # several times cheaper. A run interrupted meanwhile rebuilds them when it resumes.
+        conn.execute(_DROP_TRGM)
     conn.commit()
     _write_content(conn, plan, key, scale, seed, street, report, progress, workers, conninfo)
+    if bulk:
+        conn.execute(_CREATE_TRGM)
+    _notify_tiles(conn, district)
     conn.execute(
         "UPDATE twin.synth_run SET status = 'done', finished_at = now() WHERE run_key = %s", (key,)
     )
@@ -576,8 +630,7 @@ def _work(job: tuple[int, str, int, str]) -> tuple[str, dict[str, int]]:
         import psycopg
 
         conn = psycopg.connect(_WORKER_STATE["conninfo"])
-        conn.execute("SELECT set_config('twin.bulk', 'on', false)")
-        conn.commit()
+        bulk_session(conn)
         _WORKER_STATE["conn"] = conn
     local = RunReport(key)
     write_community(conn, plan, street, community, scale, seed, key, local)

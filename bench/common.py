@@ -1,0 +1,44 @@
+"""Shared helpers of the benchmarks: a scratch database on the project's cluster, results."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+from psycopg import sql
+
+from twin.db import migrate as migrations
+from twin.db.cluster import LocalCluster
+from twin.db.connect import connect
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def scratch_database(name: str) -> tuple[LocalCluster, str]:
+    """Start the project's local cluster (TWIN_HOME) and return a fresh, migrated database."""
+    cluster = LocalCluster(Path(os.environ.get("TWIN_HOME", ".twin")))
+    cluster.up()
+    with contextlib.closing(connect(cluster.conninfo("postgres"), autocommit=True)) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+    conninfo = cluster.create_database(name)
+    with contextlib.closing(connect(conninfo, autocommit=True)) as conn:
+        migrations.migrate(conn)
+    return cluster, conninfo
+
+
+def write_results(name: str, figures: dict[str, Any]) -> Path:
+    """Write a benchmark's figures to bench/results/NAME.json and print them."""
+    RESULTS.mkdir(exist_ok=True)
+    doc = {"benchmark": name, "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+           "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+           **figures}
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(doc, indent=2, ensure_ascii=False))
+    return path
