@@ -24,8 +24,9 @@ def scratch_database(name: str) -> tuple[LocalCluster, str]:
     cluster = LocalCluster(Path(os.environ.get("TWIN_HOME", ".twin")))
     cluster.up()
     with contextlib.closing(connect(cluster.conninfo("postgres"), autocommit=True)) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
     conninfo = cluster.create_database(name)
     with contextlib.closing(connect(conninfo, autocommit=True)) as conn:
         migrations.migrate(conn)
@@ -35,9 +36,12 @@ def scratch_database(name: str) -> tuple[LocalCluster, str]:
 def write_results(name: str, figures: dict[str, Any]) -> Path:
     """Write a benchmark's figures to bench/results/NAME.json and print them."""
     RESULTS.mkdir(exist_ok=True)
-    doc = {"benchmark": name, "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-           "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-           **figures}
+    doc = {
+        "benchmark": name,
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        **figures,
+    }
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(doc, indent=2, ensure_ascii=False))

@@ -30,10 +30,15 @@ def _run(district: str, scale: str, workers: int) -> dict[str, float]:
         report = generate(conn, district, scale, 1, workers=workers, conninfo=conninfo)
         seconds = time.perf_counter() - started
     rows = sum(report.rows.values())
-    return {"workers": workers, "seconds": round(seconds, 1), "rows": rows,
-            "rows_per_s": round(rows / seconds), "people": report.rows.get("twin.person", 0),
-            "buildings": report.rows.get("twin.building", 0),
-            "rooms": report.rows.get("twin.room", 0)}
+    return {
+        "workers": workers,
+        "seconds": round(seconds, 1),
+        "rows": rows,
+        "rows_per_s": round(rows / seconds),
+        "people": report.rows.get("twin.person", 0),
+        "buildings": report.rows.get("twin.building", 0),
+        "rooms": report.rows.get("twin.room", 0),
+    }
 
 
 def main() -> None:
@@ -46,16 +51,25 @@ def main() -> None:
     base = None if args.no_baseline else _run(args.district, args.scale, 1)
     share = POPULATION_M[args.district] / sum(POPULATION_M.values())
     city_rows = fast["rows"] / share * (SCALES["city"] / SCALES[args.scale])
-    peak_mb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    peak_mb = (
+        max(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        )
+        / 1024
+    )
     figures = {
-        "district": args.district, "scale": args.scale, "two_workers": fast,
+        "district": args.district,
+        "scale": args.scale,
+        "two_workers": fast,
         "one_worker_baseline": base,
         "speedup_vs_one_worker": round(base["seconds"] / fast["seconds"], 2) if base else None,
         "peak_client_memory_mb": round(peak_mb),
-        "city_extrapolation": {"rows": round(city_rows),
-                               "minutes": round(city_rows / fast["rows_per_s"] / 60, 1),
-                               "method": "rows scale with population; same rows/s"},
+        "city_extrapolation": {
+            "rows": round(city_rows),
+            "minutes": round(city_rows / fast["rows_per_s"] / 60, 1),
+            "method": "rows scale with population; same rows/s",
+        },
     }
     write_results("generate", figures)
 
