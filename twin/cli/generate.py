@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -28,7 +28,7 @@ def _read_streets(path: Path) -> dict[str, object]:
 
 
 def generate(
-    district: Annotated[str, typer.Option(help="6-digit district code, e.g. 440306.")],
+    district: Annotated[str, typer.Option(help="6-digit district code, e.g. 440306, or all.")],
     scale: Annotated[
         str,
         typer.Option(
@@ -65,6 +65,7 @@ def generate(
 
     outlines = _read_streets(streets) if streets else None
     started = time.monotonic()
+    keys: list[str] = []
     with (
         database(actor="twin generate") as conn,
         Progress(
@@ -75,27 +76,40 @@ def generate(
             transient=True,
         ) as bar,
     ):
-        task = bar.add_task("communities", total=None)
+        codes = [district]
+        if district == "all":
+            codes = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT code FROM twin.admin_unit WHERE level = 'district' ORDER BY code"
+                )
+            ]
+        for code in codes:
+            task = bar.add_task(code, total=None)
 
-        def step(name: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, description=name)
+            def step(name: str, done: int, total: int, task: Any = task) -> None:
+                bar.update(task, completed=done, total=total, description=name)
 
-        report = run(
-            conn,
-            district,
-            scale,
-            seed,
-            street=street,
-            streets_file=outlines,  # type: ignore[arg-type]
-            replace=replace,
-            progress=step,
-            workers=workers,
-            conninfo=resolve_conninfo(settings()),
-        )
+            report = run(
+                conn,
+                code,
+                scale,
+                seed,
+                street=street,
+                streets_file=outlines,  # type: ignore[arg-type]
+                replace=replace,
+                progress=step,
+                workers=workers,
+                conninfo=resolve_conninfo(settings()),
+            )
+            keys.append(report.run_key)
+            _summary(report, time.monotonic() - started)
         if truth is not None:
-            n = export_truth(conn, report.run_key, str(truth))
+            n = export_truth(conn, keys, str(truth))
             typer.echo(f"truth: {n} rows → {truth}")
-    seconds = time.monotonic() - started
+
+
+def _summary(report: Any, seconds: float) -> None:
     total = sum(report.rows.values())
     if report.communities_done == 0 and total == 0:
         typer.echo(

@@ -64,6 +64,35 @@ def to_wgs84(geom: BaseGeometry) -> BaseGeometry:
     return transform_geometry(geom, METRIC, WGS84)
 
 
+def fit_given_outlines(
+    district: BaseGeometry, given: dict[str, BaseGeometry], streets: list[Unit]
+) -> dict[str, BaseGeometry]:
+    """Make given street outlines (metric) tile the district exactly.
+
+    Each outline is clipped to the district; where two overlap, the street with the lower code
+    keeps the overlap; every gap left goes to the street sharing the longest border with it.
+
+    Raises
+    ------
+    ValueError
+        Naming the streets the file has no outline for.
+    """
+    missing = sorted(s.code for s in streets if s.code not in given)
+    if missing:
+        raise ValueError(f"the streets file has no outline for {', '.join(missing)}")
+    out: dict[str, BaseGeometry] = {}
+    taken: BaseGeometry = shapely.Polygon()
+    for s in sorted(streets, key=lambda u: u.code):
+        part = as_multipolygon(given[s.code].intersection(district).difference(taken))
+        out[s.code] = part
+        taken = taken.union(part)
+    gaps = as_multipolygon(district.difference(taken))
+    for gap in gaps.geoms:
+        best = max(out, key=lambda code: gap.boundary.intersection(out[code].boundary).length)
+        out[best] = as_multipolygon(out[best].union(gap))
+    return out
+
+
 def street_outlines(
     district: BaseGeometry, streets: list[Unit], areas: dict[str, BaseGeometry], seed: int
 ) -> dict[str, BaseGeometry]:

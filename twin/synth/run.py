@@ -35,6 +35,7 @@ from twin.synth.district import (
     Road,
     Unit,
     community_outlines,
+    fit_given_outlines,
     road_network,
     street_outlines,
     to_metric,
@@ -127,7 +128,13 @@ def plan_district(
             (district,),
         ).fetchall()
     }
-    street_geoms = streets_file if streets_file else street_outlines(outline, streets, areas, seed)
+    if streets_file:
+        try:
+            street_geoms = fit_given_outlines(outline, streets_file, streets)
+        except ValueError as exc:
+            raise GenerateError(str(exc)) from exc
+    else:
+        street_geoms = street_outlines(outline, streets, areas, seed)
     community_geoms: dict[str, BaseGeometry] = {}
     for s in streets:
         community_geoms.update(
@@ -666,7 +673,7 @@ def _parallel(
         _WORKER_STATE.clear()
 
 
-def export_truth(conn: psycopg.Connection[Any], key: str, path: str) -> int:
+def export_truth(conn: psycopg.Connection[Any], key: str | list[str], path: str) -> int:
     """Write a run's truth to CSV or JSONL (by extension), sorted; return the rows written."""
     import csv
 
@@ -685,9 +692,9 @@ def export_truth(conn: psycopg.Connection[Any], key: str, path: str) -> int:
         "district_code",
     )
     cur = conn.execute(
-        f"SELECT {', '.join(cols)} FROM twin.synth_truth WHERE run_key = %s "
+        f"SELECT {', '.join(cols)} FROM twin.synth_truth WHERE run_key = ANY(%s) "
         "ORDER BY record_kind, source_id",
-        (key,),
+        ([key] if isinstance(key, str) else key,),
     )
     n = 0
     with open(path, "w", encoding="utf-8", newline="") as fh:

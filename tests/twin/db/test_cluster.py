@@ -118,3 +118,39 @@ def test_data_folder_of_another_user_is_a_clear_error(tmp_path: Path) -> None:
     c.data_dir.mkdir(parents=True)  # owned by root, but the server runs as `postgres`
     with pytest.raises(ClusterError, match="belongs to root"):
         c.up()
+
+
+def test_missing_postgis_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A PostgreSQL installation without the PostGIS package: its share folder has no
+    # postgis.control.
+    bindir = tmp_path / "pg" / "bin"
+    bindir.mkdir(parents=True)
+    share = tmp_path / "pg" / "share"
+    (share / "extension").mkdir(parents=True)
+    for tool in ("initdb", "pg_ctl"):
+        (bindir / tool).write_text("#!/bin/sh\nexit 0\n")
+        (bindir / tool).chmod(0o755)
+    (bindir / "pg_config").write_text(f"#!/bin/sh\necho {share}\n")
+    (bindir / "pg_config").chmod(0o755)
+    monkeypatch.setenv("TWIN_PG_BINDIR", str(bindir))
+    with pytest.raises(ClusterError, match="PostGIS is not installed"):
+        LocalCluster(tmp_path / "home").up()
+
+
+def test_missing_postgresql_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twin.db import cluster as cluster_module
+
+    monkeypatch.setenv("TWIN_PG_BINDIR", str(tmp_path / "nowhere"))
+    monkeypatch.setattr(cluster_module, "Path", _NoSystemPostgres)
+    monkeypatch.setattr(cluster_module.shutil, "which", lambda _name: None)
+    with pytest.raises(ClusterError, match="PostgreSQL 15 is not installed"):
+        cluster_module.find_bindir()
+
+
+class _NoSystemPostgres(type(Path())):  # type: ignore[misc]
+    """A Path that pretends /usr/lib/postgresql does not exist."""
+
+    def is_dir(self) -> bool:
+        return False if str(self) == "/usr/lib/postgresql" else super().is_dir()

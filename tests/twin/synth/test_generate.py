@@ -239,3 +239,19 @@ def test_same_seed_same_data_and_an_interrupted_run_resumes(
         assert _fingerprint(other) != _fingerprint(small)
     finally:
         drop_database(pg_cluster, "twin_synth_b")
+
+
+def test_given_street_outlines_are_fitted_to_tile_the_district() -> None:
+    from shapely import box
+
+    from twin.synth.district import Unit, fit_given_outlines
+
+    district = box(0, 0, 100, 100)
+    streets = [Unit("440306017", "a", "440306"), Unit("440306018", "b", "440306")]
+    # Overlapping, sticking out of the district, and leaving a gap at the top.
+    given = {"440306017": box(-10, 0, 60, 90), "440306018": box(50, 0, 120, 80)}
+    fitted = fit_given_outlines(district, given, streets)
+    assert sum(g.area for g in fitted.values()) == pytest.approx(district.area)
+    assert fitted["440306017"].intersection(fitted["440306018"]).area == pytest.approx(0)
+    with pytest.raises(ValueError, match="no outline for 440306018"):
+        fit_given_outlines(district, {"440306017": district}, streets)
