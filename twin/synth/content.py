@@ -13,16 +13,14 @@ from typing import TYPE_CHECKING, Any
 import shapely
 from shapely import MultiPolygon, Polygon
 
-from twin.codes import USCC_ALPHABET, id_check_char, org_code_check_char, room_code, uscc_check_char
-from twin.synth import names
-from twin.synth.addresses import (
-    PREFIX,
-    AdminNames,
-    building_aliases,
+from twin.address_codes import (
     compound_address_code,
     door_address_code,
     unit_address_code,
 )
+from twin.codes import USCC_ALPHABET, id_check_char, org_code_check_char, room_code, uscc_check_char
+from twin.synth import names
+from twin.synth.addresses import PREFIX, AdminNames, building_aliases
 from twin.synth.district import to_wgs84
 from twin.synth.noise import AddressParts, messy_address
 from twin.synth.tessellate import as_multipolygon

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import shapely
 
+from twin.address_codes import road_address_code
 from twin.errors import TwinError
 from twin.synth import SOURCE
-from twin.synth.addresses import PREFIX, AdminNames, road_address_code
+from twin.synth.addresses import PREFIX, AdminNames
 from twin.synth.community import layout_community
 from twin.synth.content import (
     Context,

@@ -15,6 +15,7 @@ import shapely
 import shapely.affinity
 from shapely import Polygon
 
+from tests.utils.blocks import GRID, X0, Y0, seed_chain
 from twin.crs import GCJ02, WGS84, parse_crs, transform_geometry
 from twin.db.connect import connect
 from twin.load.errors import DataImportError
@@ -22,24 +23,6 @@ from twin.load.importer import import_file
 
 pytestmark = pytest.mark.db
 
-# A 1 km square grid in Bao'an, inside a district/street/community of the same square.
-X0, Y0, D = 113.880, 22.560, 0.01
-SQUARE = Polygon([(X0, Y0), (X0 + D, Y0), (X0 + D, Y0 + D), (X0, Y0 + D)])
-GRID = "44030601700101"
-
-
-def seed_chain(conn: psycopg.Connection[Any]) -> None:
-    for code, level, parent in [
-        ("440306", "district", None),
-        ("440306017", "street", "440306"),
-        ("440306017001", "community", "440306017"),
-        (GRID, "grid", "440306017001"),
-    ]:
-        conn.execute(
-            "INSERT INTO twin.admin_unit (code, level, name, parent_code, geom) VALUES "
-            "(%s, %s, %s, %s, ST_Multi(ST_GeomFromText(%s, 4326)))",
-            (code, level, f"单元{code}", parent, SQUARE.wkt),
-        )
 
 
 def box(i: int, size: float = 0.0002) -> Polygon:

@@ -1,0 +1,1 @@
+"""The unified address library (统一地址库): one code, many addresses, every version kept."""
