@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import psycopg
 from fastapi import Depends, Request
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
 from api.errors import DatabaseUnavailableError
 from twin.settings import TwinSettings
@@ -39,6 +39,21 @@ async def get_conn(request: Request) -> AsyncIterator[psycopg.AsyncConnection[An
         yield conn
 
 
+def get_sync_conn(request: Request) -> Iterator[psycopg.Connection[Any]]:
+    """Lend a pooled blocking connection (for routes that run in the thread pool).
+
+    The transaction is committed when the route returns normally and rolled back otherwise.
+    """
+    pool: ConnectionPool[Any] = request.app.state.sync_pool
+    try:
+        with pool.connection(timeout=request.app.state.db_timeout_s) as conn:
+            yield conn
+    except (PoolTimeout, psycopg.OperationalError) as exc:
+        raise DatabaseUnavailableError(
+            "the database is unavailable; the service recovers by itself when it is back."
+        ) from exc
+
+
 def get_settings(request: Request) -> TwinSettings:
     """Return the settings the application was built with."""
     cfg: TwinSettings = request.app.state.settings
@@ -48,3 +63,4 @@ def get_settings(request: Request) -> TwinSettings:
 PoolDep = Annotated[AsyncConnectionPool[Any], Depends(get_pool)]
 ConnDep = Annotated[psycopg.AsyncConnection[Any], Depends(get_conn)]
 SettingsDep = Annotated[TwinSettings, Depends(get_settings)]
+SyncConnDep = Annotated[psycopg.Connection[Any], Depends(get_sync_conn)]

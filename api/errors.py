@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from geocode.errors import AddressInputError, AddressNotFoundError, VersionConflictError
 from tiles.errors import TileCoordError, UnknownLayerError
 from twin.errors import (
     CodeError,
@@ -34,6 +35,9 @@ STATUS_CODES: dict[type[Exception], int] = {
     DatabaseUnavailableError: 503,
     SchemaVersionError: 503,
     TileCoordError: 400,
+    AddressNotFoundError: 404,
+    AddressInputError: 422,
+    VersionConflictError: 412,
     UnknownLayerError: 404,
 }
 

@@ -10,10 +10,10 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from api.errors import STATUS_CODES, add_exception_handlers
-from api.routes import health
+from api.routes import addresses, health
 from api.routes.tiles import tiles_router
 from tiles.listener import listen_for_changes
 from tiles.service import new_cache
@@ -65,6 +65,16 @@ def create_app(
         )
         await pool.open(wait=False)
         app.state.pool = pool
+        sync_pool: ConnectionPool[Any] = ConnectionPool(
+            conninfo,
+            open=False,
+            min_size=0,
+            max_size=settings.db.pool_max_size,
+            kwargs={"connect_timeout": settings.db.connect_timeout_s},
+            reconnect_timeout=30,
+        )
+        sync_pool.open(wait=False)
+        app.state.sync_pool = sync_pool
         listener = None
         if tiles.invalidate_on_change:
             listener = asyncio.create_task(
@@ -78,6 +88,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
             await pool.close()
+            sync_pool.close()
 
     app = FastAPI(
         title=api.title,
@@ -91,6 +102,7 @@ def create_app(
     app.state.tile_cache = cache
     app.state.tiles_ready = asyncio.Event()
     app.include_router(health.router)
+    app.include_router(addresses.router)
     app.include_router(tiles_router(cache, tiles.privacy_threshold, tiles.max_age_s))
     add_exception_handlers(app, STATUS_CODES)
     return app

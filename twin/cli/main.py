@@ -12,6 +12,7 @@ import sys
 import typer
 
 from twin import __version__
+from twin.cli import address as address_cli
 from twin.cli import db as db_cli
 from twin.cli import demo as demo_cli
 from twin.cli import generate as generate_cli
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 app.add_typer(db_cli.app, name="db")
 app.add_typer(load_cli.app, name="load")
+app.add_typer(address_cli.app, name="address")
 app.add_typer(load_cli.import_app, name="import")
 app.command("serve")(serve_cli.serve)
 app.command("demo")(demo_cli.demo)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import typer.main
+from typer.testing import CliRunner
 
 from twin.cli.main import app
 
@@ -29,10 +30,11 @@ def test_every_command_has_help() -> None:
     root = typer.main.get_command(app)
     commands = _all_commands(root)
     assert ("db", "up") in commands and ("db", "reset") in commands
+    runner = CliRunner()
     for path in commands:
-        out = subprocess.run([*TWIN, *path, "--help"], capture_output=True, text=True, check=False)
-        assert out.returncode == 0, (path, out.stderr)
-        assert "Usage:" in out.stdout
+        out = runner.invoke(app, [*path, "--help"])
+        assert out.exit_code == 0, (path, out.output)
+        assert "Usage:" in out.output
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,171 @@
+"""The unified address library over HTTP.
+
+Read (as of a date), search, create, change, alias and retire; a change needs the version the
+client read (``If-Match``), so two clerks cannot silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from api.deps import SyncConnDep
+from geocode.errors import AddressInputError, VersionConflictError
+from geocode.library.repository import find_addresses, get_address
+from geocode.library.writes import add_alias, change_address, create_address, retire_address
+
+router = APIRouter(prefix="/api/v1/addresses", tags=["addresses"])
+
+
+class AddressIn(BaseModel):
+    """A new standard address; the library assigns its code."""
+
+    level: str = Field(description="door, compound, building, unit, floor, room, road...")
+    text: str = Field(min_length=1, max_length=500, description="Standard text, Shenzhen order")
+    parent_code: str | None = None
+    unit_code: str | None = Field(
+        None, description="Admin unit, building or room code, for those levels"
+    )
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    elements: dict[str, Any] = Field(default_factory=dict)
+    status: str = "collected"
+
+
+class AddressPatch(BaseModel):
+    """A change: new text, status or location; aliases to add; or retirement."""
+
+    text: str | None = Field(None, min_length=1, max_length=500)
+    status: str | None = None
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    add_aliases: list[str] = Field(default_factory=list, max_length=50)
+    alias_kind: str = "variant"
+    retire_successors: list[str] | None = Field(None, description="Retire, pointing here")
+    reason: str | None = Field(None, max_length=500)
+
+
+@dataclass
+class SearchParams:
+    """Filters of the address search."""
+
+    level: Annotated[str | None, Query(description="Address level")] = None
+    parent_code: Annotated[str | None, Query(description="Parent address code")] = None
+    status: Annotated[str | None, Query(description="Life-cycle status")] = None
+    text: Annotated[str | None, Query(max_length=100, description="Text or alias part")] = None
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    offset: Annotated[int, Query(ge=0)] = 0
+
+
+def _etag(version: int) -> str:
+    return f'"v{version}"'
+
+
+def _version(if_match: str | None) -> int:
+    tag = (if_match or "").strip().removeprefix("W/").strip('"')
+    if not tag.startswith("v") or not tag[1:].isdigit():
+        raise AddressInputError(
+            'send If-Match with the ETag you read (e.g. "v3"): changes '
+            "need the version they apply to"
+        )
+    return int(tag[1:])
+
+
+def _answer(body: dict[str, Any], version: int, status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers={"ETag": _etag(version)})
+
+
+@router.get("/{code}")
+def read_address(
+    conn: SyncConnDep,
+    code: str,
+    as_of: Annotated[dt.datetime | None, Query(description="ISO 8601")] = None,
+) -> JSONResponse:
+    """Return an address, or its version at ``as_of``; retired ones carry their successors."""
+    address = get_address(conn, code, as_of)
+    return _answer(address.as_dict(), address.version)
+
+
+@router.get("")
+def search_addresses(conn: SyncConnDep, params: Annotated[SearchParams, Depends()]) -> JSONResponse:
+    """Search by level, parent code, status and text (aliases included)."""
+    found = find_addresses(
+        conn,
+        level=params.level,
+        parent_code=params.parent_code,
+        status=params.status,
+        text=params.text,
+        limit=params.limit,
+        offset=params.offset,
+    )
+    return JSONResponse({"addresses": [a.as_dict() for a in found], "count": len(found)})
+
+
+@router.post("", status_code=201)
+def create(
+    conn: SyncConnDep, body: AddressIn, x_actor: Annotated[str, Header(max_length=100)] = "api"
+) -> JSONResponse:
+    """Create an address; the answer holds its new code (and ``Location``)."""
+    address = create_address(
+        conn,
+        level=body.level,
+        text=body.text,
+        actor=x_actor,
+        parent_code=body.parent_code,
+        unit_code=body.unit_code,
+        lon=body.lon,
+        lat=body.lat,
+        elements=body.elements,
+        status=body.status,
+    )
+    response = _answer(address.as_dict(), address.version, 201)
+    response.headers["Location"] = f"/api/v1/addresses/{address.code}"
+    return response
+
+
+@router.patch("/{code}", responses={412: {"description": "changed meanwhile"}})
+def patch(
+    conn: SyncConnDep,
+    code: str,
+    body: AddressPatch,
+    if_match: Annotated[str | None, Header(max_length=100)] = None,
+    x_actor: Annotated[str, Header(max_length=100)] = "api",
+) -> Response:
+    """Change, alias or retire an address, if it is still at the version in ``If-Match``."""
+    version = _version(if_match)
+    current = get_address(conn, code)
+    if current.version != version:
+        raise VersionConflictError(
+            f"address {code} is at version {current.version}, not "
+            f"{version}: reload it and apply the change again"
+        )
+    if body.text or body.status or body.lon is not None:
+        version = change_address(
+            conn,
+            code,
+            version,
+            actor=x_actor,
+            text=body.text,
+            status=body.status,
+            lon=body.lon,
+            lat=body.lat,
+            reason=body.reason,
+        ).version
+    for alias in body.add_aliases:
+        add_alias(conn, code, alias, actor=x_actor, kind=body.alias_kind)
+    if body.retire_successors is not None:
+        retire_address(
+            conn,
+            code,
+            body.retire_successors,
+            actor=x_actor,
+            reason=body.reason,
+            expected_version=version,
+        )
+    address = get_address(conn, code)
+    return _answer(address.as_dict(), address.version)
