@@ -24,7 +24,6 @@ from twin.load.importer import import_file
 pytestmark = pytest.mark.db
 
 
-
 def box(i: int, size: float = 0.0002) -> Polygon:
     x, y = X0 + 0.001 + i * 0.0004, Y0 + 0.001
     return Polygon([(x, y), (x + size, y), (x + size, y + size), (x, y + size)])
