@@ -73,6 +73,12 @@ def _split_by_params(layers: tuple[Layer, ...]) -> list[tuple[Layer, ...]]:
     return [tuple(g) for g in groups]
 
 
+def visible_groups(layers: tuple[Layer, ...], coord: TileCoord) -> list[tuple[Layer, ...]]:
+    """Return the layers shown at the tile's zoom, grouped into queries whose params agree."""
+    visible = tuple(layer for layer in layers if layer.minzoom <= coord.z <= layer.maxzoom)
+    return _split_by_params(visible)
+
+
 async def fetch_tile(
     conn: psycopg.AsyncConnection[Any],
     layers: tuple[Layer, ...],
@@ -86,9 +92,8 @@ async def fetch_tile(
     threshold
         Privacy threshold: counts below it are withheld; 0 shows exact counts.
     """
-    visible = tuple(layer for layer in layers if layer.minzoom <= coord.z <= layer.maxzoom)
     chunks: list[bytes] = []
-    for group in _split_by_params(visible):
+    for group in visible_groups(layers, coord):
         cur = await conn.execute(tile_query(group), tile_params(group, coord, threshold))
         row = await cur.fetchone()
         if row and row[0]:

@@ -213,3 +213,28 @@ def test_tilejson_and_style_name_only_this_server(seeded: str, db_url: str) -> N
     urls = [s["url"] for s in style["sources"].values()]
     assert urls and all(u.startswith("http://testserver/") for u in urls)
     assert "glyphs" not in style and "sprite" not in style
+
+
+def test_pmtiles_export_holds_the_same_tiles(seeded: str, tmp_path: Any) -> None:
+    from pmtiles.reader import MmapSource, Reader
+
+    from tiles.errors import TileError
+    from tiles.export import export_pmtiles
+
+    bbox = (CX, CY, CX + 0.01, CY + 0.01)
+    out = tmp_path / "twin.pmtiles"
+    with psycopg.connect(seeded) as conn:
+        report = export_pmtiles(conn, out, "buildings,grids", bbox, 14, 16, threshold=0)
+        assert report.tiles_written > 0 and out.stat().st_size == report.bytes_written
+        with pytest.raises(TileError, match="no tile"):
+            export_pmtiles(conn, tmp_path / "none.pmtiles", "roads", bbox, 14, 14, 0)
+        with pytest.raises(TileError, match="zooms"):
+            export_pmtiles(conn, tmp_path / "bad.pmtiles", "buildings", bbox, 16, 14, 0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["twin.pmtiles"]  # nothing half-written
+    t = tile_for(*B1, 16)
+    with out.open("rb") as fh:
+        reader = Reader(MmapSource(fh))
+        assert reader.header()["max_zoom"] == 16
+        data = reader.get(t.z, t.x, t.y)
+    tile = mapbox_vector_tile.decode(gzip.decompress(data))
+    assert _features(tile, "buildings")["4403060010010100001"]["people"] == 3

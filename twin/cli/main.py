@@ -18,6 +18,7 @@ from twin.cli import demo as demo_cli
 from twin.cli import generate as generate_cli
 from twin.cli import load as load_cli
 from twin.cli import serve as serve_cli
+from twin.cli import tiles as tiles_cli
 from twin.errors import TwinError
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app = typer.Typer(
 app.add_typer(db_cli.app, name="db")
 app.add_typer(load_cli.app, name="load")
 app.add_typer(address_cli.app, name="address")
+app.add_typer(tiles_cli.app, name="tiles")
 app.add_typer(load_cli.import_app, name="import")
 app.command("serve")(serve_cli.serve)
 app.command("demo")(demo_cli.demo)

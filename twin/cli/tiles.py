@@ -1,0 +1,61 @@
+"""``twin tiles``: offline vector-tile archives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Vector tiles: offline PMTiles archives.", no_args_is_help=True)
+
+
+def _bbox(text: str) -> tuple[float, float, float, float]:
+    from twin.errors import ConfigError
+
+    try:
+        west, south, east, north = (float(v) for v in text.split(","))
+    except ValueError as exc:
+        raise ConfigError(f"--bbox {text!r} must be west,south,east,north in degrees") from exc
+    return west, south, east, north
+
+
+@app.command("export")
+def export(
+    out: Annotated[Path, typer.Argument(help="The .pmtiles file to write.")],
+    bbox: Annotated[str, typer.Option(help="west,south,east,north (WGS84 degrees).")],
+    layers: Annotated[str, typer.Option(help="Comma-separated layers.")] = "districts,streets,"
+    "communities,grids,buildings,roads",
+    minzoom: Annotated[int, typer.Option(min=0, max=22)] = 10,
+    maxzoom: Annotated[int, typer.Option(min=0, max=22)] = 16,
+    threshold: Annotated[
+        int, typer.Option(help="Privacy threshold for counts (0: exact).", min=0)
+    ] = 5,
+) -> None:
+    """Write a PMTiles v3 archive of the twin for offline use, with a progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from tiles.export import export_pmtiles
+    from twin.cli.common import database
+
+    with (
+        database() as conn,
+        Progress(
+            "tiles", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
+        ) as bar,
+    ):
+        task = bar.add_task("tiles", total=None)
+        report = export_pmtiles(
+            conn,
+            out,
+            layers,
+            _bbox(bbox),
+            minzoom,
+            maxzoom,
+            threshold,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    typer.echo(
+        f"{report.tiles_written} tiles ({report.tiles_empty} empty left out), "
+        f"{report.bytes_written:,} bytes → {report.path}"
+    )
