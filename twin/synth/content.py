@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 import shapely
 from shapely import MultiPolygon, Polygon
 
@@ -18,7 +20,7 @@ from twin.address_codes import (
     door_address_code,
     unit_address_code,
 )
-from twin.codes import USCC_ALPHABET, id_check_char, org_code_check_char, room_code, uscc_check_char
+from twin.codes import USCC_ALPHABET, org_code_check_char, uscc_check_char
 from twin.synth import names
 from twin.synth.addresses import PREFIX, AdminNames, building_aliases
 from twin.synth.district import to_wgs84
@@ -26,8 +28,6 @@ from twin.synth.noise import AddressParts, messy_address
 from twin.synth.tessellate import as_multipolygon
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from shapely.geometry.base import BaseGeometry
 
     from twin.synth.community import Building, CommunityLayout, Compound
@@ -226,7 +226,7 @@ def building_rows(
     refs: list[RoomRef] = []
     rows.floor.extend((b.code, floor) for floor in range(1, b.floors + 1))
     for serial, (floor, unit, room_no) in enumerate(b.rooms(), start=1):
-        code = room_code(b.code, serial)
+        code = f"{b.code}{serial:06d}"  # the building code is valid; serials count from 1
         room_text = f"{text}{unit + '单元' if unit else ''}{room_no}室"
         parent = unit_address_code(b.code, int(unit)) if unit else b.code
         rows.room.append((code, b.code, floor, unit, room_no))
@@ -240,9 +240,7 @@ def building_rows(
 
 
 def _room_parts(parts: AddressParts, unit: str | None, room_no: str) -> AddressParts:
-    from dataclasses import replace
-
-    return replace(parts, unit=f"{unit}单元" if unit else "", room=f"{room_no}室")
+    return parts._replace(unit=f"{unit}单元" if unit else "", room=f"{room_no}室")
 
 
 def truth_row(
@@ -273,11 +271,46 @@ def truth_row(
     )
 
 
-def _id_number(rng: np.random.Generator, district: str) -> tuple[str, str, dt.date]:
-    birth = dt.date(1950, 1, 1) + dt.timedelta(days=int(rng.integers(0, 365 * 56)))
-    seq = int(rng.integers(0, 1000))
-    first17 = f"{district}{birth:%Y%m%d}{seq:03d}"
-    return first17 + id_check_char(first17), "M" if seq % 2 else "F", birth
+_ID_WEIGHTS = np.array((7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2))
+_EPOCH_BIRTH = np.datetime64("1950-01-01")
+
+
+def id_numbers(district: str, days: np.ndarray, seq: np.ndarray) -> list[str]:
+    """Return resident ID numbers, their GB 11643 check characters computed all at once.
+
+    ``days`` are birth dates as days after 1950-01-01; ``seq`` the 3-digit sequence numbers.
+
+    Examples
+    --------
+    >>> id_numbers("110105", np.array([0]), np.array([2]))
+    ['110105195001010020']
+    """
+    births = (_EPOCH_BIRTH + days.astype("timedelta64[D]")).astype(str)
+    stems = [f"{district}{b.replace('-', '')}{q:03d}" for b, q in zip(births, seq, strict=True)]
+    digits = np.frombuffer("".join(stems).encode("ascii"), dtype=np.uint8).reshape(-1, 17) - 48
+    checks = (digits.astype(np.int64) @ _ID_WEIGHTS) % 11
+    return [stem + "10X98765432"[c] for stem, c in zip(stems, checks, strict=True)]
+
+
+def _people_draws(rng: np.random.Generator, n: int) -> dict[str, Any]:
+    """Every per-person random number at once (far cheaper than draw by draw)."""
+    draws = {
+        "surname": rng.choice(len(names.SURNAMES), size=n, p=names.SURNAME_P),
+        "given1": rng.integers(0, len(names.GIVEN_CHARS), size=n),
+        "given2": rng.integers(0, len(names.GIVEN_CHARS), size=n),
+        "two": rng.random(n) < 0.7,
+        "days": rng.integers(0, 365 * 56, size=n),
+        "seq": rng.integers(0, 1000, size=n),
+        "p1": rng.integers(3, 10, size=n),
+        "p9": rng.integers(0, 10**9, size=n),
+        "rental": rng.random(n) < 0.7,
+        "away": rng.integers(0, len(names.PROVINCES_AWAY), size=n),
+        "village": rng.integers(0, len(names.ROAD_STEMS), size=n),
+    }
+    return {k: v.tolist() for k, v in draws.items()} | {
+        "days_array": draws["days"],
+        "seq_array": draws["seq"],
+    }
 
 
 def person_rows(
@@ -285,30 +318,37 @@ def person_rows(
 ) -> None:
     """Add ``count`` people living in residential rooms, with messy addresses and truth."""
     homes = [r for r in rooms if r.building.use == "residential"] or rooms
-    if not homes:
+    if not homes or count <= 0:
         return
-    picks = rng.integers(0, len(homes), size=count)
+    picks = rng.integers(0, len(homes), size=count).tolist()
+    d = _people_draws(rng, count)
+    ids = id_numbers(ctx.district, d["days_array"], d["seq_array"])
+    births = (_EPOCH_BIRTH + d["days_array"].astype("timedelta64[D]")).tolist()
+    given, surnames = names.GIVEN_CHARS, names.SURNAMES
     for i, idx in enumerate(picks):
-        room = homes[int(idx)]
+        room = homes[idx]
         source_id = f"P{ctx.community}{i + 1:06d}"
-        id_number, gender, birth = _id_number(rng, ctx.district)
-        phone = f"1{int(rng.integers(3, 10))}{int(rng.integers(0, 10**9)):09d}"
-        rental = rng.random() < 0.7
+        rental = d["rental"][i]
         messy, noise = messy_address(room.parts, rng)
         registered = (
-            f"{names.pick(rng, names.PROVINCES_AWAY)}{names.pick(rng, names.ROAD_STEMS)}村"
+            f"{names.PROVINCES_AWAY[d['away'][i]]}{names.ROAD_STEMS[d['village'][i]]}村"
             if rental
             else room.text
+        )
+        name = (
+            surnames[d["surname"][i]]
+            + given[d["given1"][i]]
+            + (given[d["given2"][i]] if d["two"][i] else "")
         )
         rows.person.append(
             (
                 "citytwin-synth",
                 source_id,
-                names.person_name(rng),
-                id_number,
-                phone,
-                gender,
-                birth,
+                name,
+                ids[i],
+                f"1{d['p1'][i]}{d['p9'][i]:09d}",
+                "M" if d["seq"][i] % 2 else "F",
+                births[i],
                 "rental" if rental else "household",
                 registered,
                 messy,

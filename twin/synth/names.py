@@ -183,8 +183,8 @@ def unique_name(
     raise RuntimeError("names exhausted")  # pragma: no cover
 
 
-_SURNAME_P = np.array([1.0 / (i + 1) for i in range(len(SURNAMES))])
-_SURNAME_P /= _SURNAME_P.sum()
+SURNAME_P = np.array([1.0 / (i + 1) for i in range(len(SURNAMES))])
+SURNAME_P /= SURNAME_P.sum()
 
 _NICK = {
     "residential": "小区",
@@ -234,7 +234,7 @@ def nickname(name: str, kind: str) -> str:
 def person_name(rng: np.random.Generator) -> str:
     """Return a believable Chinese name (surname + one or two given characters)."""
     # Common surnames are far more frequent: weights falling as 1/rank.
-    idx = int(rng.choice(len(SURNAMES), p=_SURNAME_P))
+    idx = int(rng.choice(len(SURNAMES), p=SURNAME_P))
     given = pick(rng, GIVEN_CHARS)
     if rng.random() < 0.7:
         given += pick(rng, GIVEN_CHARS)

@@ -6,8 +6,7 @@ the kinds so that accuracy can be measured per kind.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from twin.synth.names import LANDMARKS, ROAD_STEMS, pick
 
@@ -51,8 +50,7 @@ _CONFUSED = {
 }
 
 
-@dataclass(frozen=True)
-class AddressParts:
+class AddressParts(NamedTuple):
     """The parts of a standard address, coarse to fine."""
 
     province_city: str
@@ -108,8 +106,8 @@ def _numerals(parts: AddressParts) -> AddressParts:
             return text
         return text.replace(digits, chinese_number(int(digits)), 1)
 
-    return replace(
-        parts, building=conv(parts.building), unit=conv(parts.unit), room=conv(parts.room)
+    return parts._replace(
+        building=conv(parts.building), unit=conv(parts.unit), room=conv(parts.room)
     )
 
 
@@ -119,7 +117,7 @@ def _typo(parts: AddressParts, rng: np.random.Generator) -> AddressParts:
         spots = [i for i, c in enumerate(text) if c in _CONFUSED]
         if spots:
             i = spots[int(rng.integers(len(spots)))]
-            return replace(parts, **{field: text[:i] + _CONFUSED[text[i]] + text[i + 1 :]})
+            return parts._replace(**{field: text[:i] + _CONFUSED[text[i]] + text[i + 1 :]})
     return parts
 
 
@@ -127,25 +125,24 @@ def _apply(kind: str, parts: AddressParts, rng: np.random.Generator) -> AddressP
     match kind:
         case "missing_levels":
             drop_admin = rng.random() < 0.5
-            return replace(
-                parts,
+            return parts._replace(
                 province_city="",
                 street="" if drop_admin else parts.street,
                 community="" if drop_admin or rng.random() < 0.5 else parts.community,
             )
         case "building_variant":
             mark = pick(rng, ("座", "幢", "号楼", "#", "栋楼"))
-            return replace(parts, building=parts.building[:-1] + mark)
+            return parts._replace(building=parts.building[:-1] + mark)
         case "chinese_numerals":
             return _numerals(parts)
         case "typo":
             return _typo(parts, rng)
         case "alias":
-            return replace(parts, compound=parts.nickname or parts.compound)
+            return parts._replace(compound=parts.nickname or parts.compound)
         case "compound_only":
-            return replace(parts, road="", door="")
+            return parts._replace(road="", door="")
         case "reorder":
-            return replace(parts, road=parts.compound, door="", compound=parts.road + parts.door)
+            return parts._replace(road=parts.compound, door="", compound=parts.road + parts.door)
     return parts
 
 
