@@ -57,6 +57,8 @@ db-down:  ## Stop the local PostGIS.
 demo: install  ## Start PostGIS, load the demo district, serve the API and viewer on :8000.
 	$(BIN)/twin db up
 	$(BIN)/twin demo
+	@echo "serving the API on http://127.0.0.1:8000 (health: /healthz, tiles: /tiles, docs: /docs);"
+	@echo "the browser viewer and 3D models are not built yet."
 	$(BIN)/twin serve
 
 clean:  ## Stop the local PostGIS and remove the virtual environment and caches.
