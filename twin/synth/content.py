@@ -89,33 +89,36 @@ class Context:
     road_codes: dict[str, str]
 
 
-def _addr(
-    ctx: Context,
+def address_row(
     code: str,
     level: str,
     text: str,
     parent: str | None,
     *,
+    district: str,
+    street: str | None = None,
+    community: str | None = None,
     grid: str | None = None,
-    road: str | None = None,
+    road_id: int | None = None,
     door: str | None = None,
     compound: int | None = None,
     building: str | None = None,
     unit: str | None = None,
-    room: str | None = None,
     floor: int | None = None,
+    room: str | None = None,
     geom: str | None = None,
 ) -> Row:
+    """Return a published, generated ``twin.address`` row in the writer's column order."""
     return (
         code,
         level,
         text,
         parent,
-        ctx.district,
-        ctx.street,
-        ctx.community,
+        district,
+        street,
+        community,
         grid,
-        ctx.road_ids.get(road) if road else None,
+        road_id,
         door,
         compound,
         building,
@@ -126,6 +129,29 @@ def _addr(
         "published",
         True,
         "citytwin-synth",
+    )
+
+
+def _addr(
+    ctx: Context,
+    code: str,
+    level: str,
+    text: str,
+    parent: str | None,
+    *,
+    road: str | None = None,
+    **kw: Any,
+) -> Row:
+    return address_row(
+        code,
+        level,
+        text,
+        parent,
+        district=ctx.district,
+        street=ctx.street,
+        community=ctx.community,
+        road_id=ctx.road_ids.get(road) if road else None,
+        **kw,
     )
 
 

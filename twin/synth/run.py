@@ -24,6 +24,7 @@ from twin.synth.community import layout_community
 from twin.synth.content import (
     Context,
     Rows,
+    address_row,
     building_rows,
     company_rows,
     compound_rows,
@@ -42,7 +43,7 @@ from twin.synth.district import (
     to_metric,
 )
 from twin.synth.rng import rng_for
-from twin.synth.writer import copy_rows
+from twin.synth.writer import COLUMNS, copy_rows
 
 if TYPE_CHECKING:
     import numpy as np
@@ -147,79 +148,31 @@ def plan_district(
 
 def _admin_rows(plan: Plan) -> list[tuple[Any, ...]]:
     """Address rows of the district, its streets and communities (code = admin code)."""
-    rows: list[tuple[Any, ...]] = []
     d = plan.district
-    rows.append(
-        (
-            d.code,
-            "district",
-            f"{PREFIX}{d.name}",
-            None,
-            d.code,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            "published",
-            True,
-            SOURCE,
-        )
-    )
+    rows = [address_row(d.code, "district", f"{PREFIX}{d.name}", None, district=d.code)]
     for s in plan.streets:
         rows.append(
-            (
+            address_row(
                 s.code,
                 "street",
                 f"{PREFIX}{d.name}{s.name}",
                 d.code,
-                d.code,
-                s.code,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                "published",
-                True,
-                SOURCE,
+                district=d.code,
+                street=s.code,
             )
         )
-        for c in plan.communities.get(s.code, []):
-            rows.append(
-                (
-                    c.code,
-                    "community",
-                    f"{PREFIX}{d.name}{s.name}{c.name}",
-                    s.code,
-                    d.code,
-                    s.code,
-                    c.code,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    "published",
-                    True,
-                    SOURCE,
-                )
+        rows += [
+            address_row(
+                c.code,
+                "community",
+                f"{PREFIX}{d.name}{s.name}{c.name}",
+                s.code,
+                district=d.code,
+                street=s.code,
+                community=c.code,
             )
+            for c in plan.communities.get(s.code, [])
+        ]
     return rows
 
 
@@ -244,27 +197,15 @@ def write_layout(conn: psycopg.Connection[Any], plan: Plan, key: str, report: Ru
     report.add("twin.road", len(plan.roads))
     report.add("twin.address", copy_rows(conn, "twin.address", _admin_rows(plan)))
     ids = _road_ids(conn, plan.district.code)
+    d = plan.district
     road_rows = [
-        (
-            road_address_code(plan.district.code, i + 1),
+        address_row(
+            road_address_code(d.code, i + 1),
             "road",
-            f"{PREFIX}{plan.district.name}{r.name}",
-            plan.district.code,
-            plan.district.code,
-            None,
-            None,
-            None,
-            ids[r.name],
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            "published",
-            True,
-            SOURCE,
+            f"{PREFIX}{d.name}{r.name}",
+            d.code,
+            district=d.code,
+            road_id=ids[r.name],
         )
         for i, r in enumerate(plan.roads)
     ]
@@ -678,20 +619,7 @@ def export_truth(conn: psycopg.Connection[Any], key: str | list[str], path: str)
     """Write a run's truth to CSV or JSONL (by extension), sorted; return the rows written."""
     import csv
 
-    cols = (
-        "record_kind",
-        "source_id",
-        "messy_address",
-        "noise",
-        "address_code",
-        "level",
-        "room_code",
-        "building_code",
-        "grid_code",
-        "community_code",
-        "street_code",
-        "district_code",
-    )
+    cols = COLUMNS["twin.synth_truth"][1:]  # all but the run key
     cur = conn.execute(
         f"SELECT {', '.join(cols)} FROM twin.synth_truth WHERE run_key = ANY(%s) "
         "ORDER BY record_kind, source_id",
