@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -60,7 +61,7 @@ def generate(
 
     from twin.cli.common import database, settings
     from twin.db.connect import resolve_conninfo
-    from twin.synth.run import export_truth
+    from twin.synth.run import deferred_indexes, export_truth
     from twin.synth.run import generate as run
 
     outlines = _read_streets(streets) if streets else None
@@ -84,26 +85,21 @@ def generate(
                     "SELECT code FROM twin.admin_unit WHERE level = 'district' ORDER BY code"
                 )
             ]
-        for code in codes:
-            task = bar.add_task(code, total=None)
+        many = len(codes) > 1 and scale != "small"
+        with deferred_indexes(conn) if many else contextlib.nullcontext():
+            for code in codes:
+                task = bar.add_task(code, total=None)
 
-            def step(name: str, done: int, total: int, task: Any = task) -> None:
-                bar.update(task, completed=done, total=total, description=name)
+                def step(name: str, done: int, total: int, task: Any = task) -> None:
+                    bar.update(task, completed=done, total=total, description=name)
 
-            report = run(
-                conn,
-                code,
-                scale,
-                seed,
-                street=street,
-                streets_file=outlines,  # type: ignore[arg-type]
-                replace=replace,
-                progress=step,
-                workers=workers,
-                conninfo=resolve_conninfo(settings()),
-            )
-            keys.append(report.run_key)
-            _summary(report, time.monotonic() - started)
+                report = run(conn, code, scale, seed, street=street,
+                             streets_file=outlines,  # type: ignore[arg-type]
+                             replace=replace, progress=step, workers=workers,
+                             conninfo=resolve_conninfo(settings()),
+                             defer_indexes=False if many else None)
+                keys.append(report.run_key)
+                _summary(report, time.monotonic() - started)
         if truth is not None:
             n = export_truth(conn, keys, str(truth))
             typer.echo(f"truth: {n} rows → {truth}")

@@ -9,8 +9,9 @@ and the unit codes, so the result is the same as an uninterrupted run.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -419,6 +420,19 @@ def delete_generated(conn: psycopg.Connection[Any], district: str) -> None:
 Progress = Callable[[str, int, int], None]
 
 
+@contextlib.contextmanager
+def deferred_indexes(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """Drop the trigram indexes for a bulk load of several runs; build them once after."""
+    conn.execute(_DROP_TRGM)
+    conn.commit()
+    try:
+        yield
+    finally:
+        conn.rollback()
+        conn.execute(_CREATE_TRGM)
+        conn.commit()
+
+
 def _notify_tiles(conn: psycopg.Connection[Any], district: str) -> None:
     """Tell tile caches that the district changed (bulk writes bypass the row triggers)."""
     conn.execute(
@@ -474,12 +488,16 @@ def generate(
     progress: Progress | None = None,
     workers: int = 1,
     conninfo: str | None = None,
+    defer_indexes: bool | None = None,
 ) -> RunReport:
     """Generate a district (or one street of it, the default at ``small``); resumable.
 
     ``conn`` must not be in autocommit mode: the layout and each community commit separately.
     With ``workers`` > 1 and a ``conninfo`` for them, communities are written by that many
-    processes at once; the data are the same as with one.
+    processes at once; the data are the same as with one. ``defer_indexes`` (default: for
+    ``medium`` and ``city``) drops the trigram indexes during the run and builds them after;
+    a caller generating several districts passes False and calls :func:`deferred_indexes`
+    once around all of them.
     """
     if scale not in SCALES:
         raise GenerateError(f"unknown scale {scale!r}: use small, medium or city")
@@ -499,7 +517,7 @@ def generate(
         if replace:
             _start(conn, key, district, street, scale, seed, False)
         write_layout(conn, plan, key, report)
-    bulk = scale != "small"
+    bulk = scale != "small" if defer_indexes is None else defer_indexes
     if bulk:
         # Trigram indexes cost most per inserted address; building them once at the end is
         # several times cheaper. A run interrupted meanwhile rebuilds them when it resumes.
