@@ -25,14 +25,29 @@ import re
 from twin.errors import CodeError
 
 #: Address levels, coarse to fine.
-LEVELS = ("district", "street", "community", "road", "door", "compound", "building", "unit",
-          "floor", "room")
+LEVELS = (
+    "district",
+    "street",
+    "community",
+    "road",
+    "door",
+    "compound",
+    "building",
+    "unit",
+    "floor",
+    "room",
+)
 _SHAPES = {
-    "district": re.compile(r"^\d{6}$"), "street": re.compile(r"^\d{9}$"),
-    "community": re.compile(r"^\d{12}$"), "road": re.compile(r"^\d{6}R\d{5}$"),
-    "door": re.compile(r"^\d{12}D\d{5}$"), "compound": re.compile(r"^\d{12}C\d{4}$"),
-    "building": re.compile(r"^\d{19}$"), "unit": re.compile(r"^\d{19}U\d{2}$"),
-    "floor": re.compile(r"^\d{19}F(\d{3}|B\d{2})$"), "room": re.compile(r"^\d{25}$"),
+    "district": re.compile(r"^\d{6}$"),
+    "street": re.compile(r"^\d{9}$"),
+    "community": re.compile(r"^\d{12}$"),
+    "road": re.compile(r"^\d{6}R\d{5}$"),
+    "door": re.compile(r"^\d{12}D\d{5}$"),
+    "compound": re.compile(r"^\d{12}C\d{4}$"),
+    "building": re.compile(r"^\d{19}$"),
+    "unit": re.compile(r"^\d{19}U\d{2}$"),
+    "floor": re.compile(r"^\d{19}F(\d{3}|B\d{2})$"),
+    "room": re.compile(r"^\d{25}$"),
 }
 
 
@@ -85,5 +100,3 @@ def floor_address_code(building: str, floor: int) -> str:
     '4403060170010100001FB02'
     """
     return f"{building}F{f'B{-floor:02d}' if floor < 0 else f'{floor:03d}'}"
-
-

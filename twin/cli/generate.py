@@ -93,11 +93,19 @@ def generate(
                 def step(name: str, done: int, total: int, task: Any = task) -> None:
                     bar.update(task, completed=done, total=total, description=name)
 
-                report = run(conn, code, scale, seed, street=street,
-                             streets_file=outlines,  # type: ignore[arg-type]
-                             replace=replace, progress=step, workers=workers,
-                             conninfo=resolve_conninfo(settings()),
-                             defer_indexes=False if many else None)
+                report = run(
+                    conn,
+                    code,
+                    scale,
+                    seed,
+                    street=street,
+                    streets_file=outlines,  # type: ignore[arg-type]
+                    replace=replace,
+                    progress=step,
+                    workers=workers,
+                    conninfo=resolve_conninfo(settings()),
+                    defer_indexes=False if many else None,
+                )
                 keys.append(report.run_key)
                 _summary(report, time.monotonic() - started)
         if truth is not None:
