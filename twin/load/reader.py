@@ -1,9 +1,10 @@
 """Read rows with geometries from GeoJSON, GeoPackage, Shapefile, GeoParquet or CSV.
 
-Every reader returns :class:`SourceRow` objects numbered from 1 as a user counts data rows,
-with the attributes as strings and the geometry as read (not yet reprojected or repaired).
-A file that cannot be read at all raises :class:`~twin.load.errors.DataImportError` with one
-sentence; a row that is odd comes back with ``problem`` set, to be reported, not raised.
+Every reader returns :class:`SourceRow` objects numbered from 1 as a user counts data rows
+(a CSV's header is not a row, so row 1 is the file's second line), with the attributes as
+strings and the geometry as read (not yet reprojected or repaired). A file that cannot be
+read at all raises :class:`~twin.load.errors.DataImportError` with one sentence; a row that is
+odd comes back with ``problem`` set, to be reported, not raised.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from twin.load.errors import DataImportError
@@ -32,6 +34,9 @@ PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
 WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape")
 LON_COLUMNS = ("lon", "lng", "longitude", "x", "经度")
 LAT_COLUMNS = ("lat", "latitude", "y", "纬度")
+#: Delimiters a CSV may use (Excel in some locales writes semicolons).
+_DELIMITERS = (",", ";", "\t")
+_SRID_PREFIX = re.compile(r"^\s*SRID=\d+;", re.IGNORECASE)
 
 
 @dataclass
@@ -44,8 +49,24 @@ class SourceRow:
     problem: str | None = None
 
 
+@dataclass
+class SourceFile:
+    """The rows of a file, its columns, and the CRS the file itself declares (if any)."""
+
+    rows: list[SourceRow]
+    columns: list[str] = field(default_factory=list)
+    declared_crs: str | None = None
+
+
 def decode_text(raw: bytes, path: Path) -> str:
-    """Decode CSV bytes: UTF-8 (with or without BOM), else GB18030 (a superset of GBK)."""
+    """Decode CSV bytes: UTF-8 (with or without BOM), else GB18030 (a superset of GBK).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> decode_text("名称".encode("gbk"), Path("x.csv"))
+    '名称'
+    """
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return raw.decode(encoding)
@@ -65,13 +86,31 @@ def _pick(columns: list[str], names: tuple[str, ...]) -> str | None:
     return next((lowered[n] for n in names if n in lowered), None)
 
 
-def read_csv(path: Path) -> list[SourceRow]:
-    """Read a CSV with a WKT column or lon/lat columns."""
+def _delimiter(text: str) -> str:
+    header = text.split("\n", 1)[0]
+    return max(_DELIMITERS, key=header.count)
+
+
+def _csv_geometry(
+    attrs: dict[str, str], wkt: str | None, lon: str | None, lat: str | None
+) -> BaseGeometry | None:
+    import shapely
+
+    if wkt is not None:
+        text = _SRID_PREFIX.sub("", attrs[wkt])
+        return shapely.from_wkt(text) if text else None
+    if not attrs[lon or ""] and not attrs[lat or ""]:
+        return None
+    return shapely.Point(float(attrs[lon or ""]), float(attrs[lat or ""]))
+
+
+def read_csv(path: Path) -> SourceFile:
+    """Read a CSV with a WKT column (EWKT's ``SRID=n;`` is dropped) or lon/lat columns."""
     import shapely
 
     text = decode_text(path.read_bytes(), path)
-    reader = csv.DictReader(io.StringIO(text))
-    columns = list(reader.fieldnames or [])
+    reader = csv.DictReader(io.StringIO(text), delimiter=_delimiter(text))
+    columns = [c for c in reader.fieldnames or [] if c is not None]
     wkt, lon, lat = (
         _pick(columns, WKT_COLUMNS),
         _pick(columns, LON_COLUMNS),
@@ -85,57 +124,104 @@ def read_csv(path: Path) -> list[SourceRow]:
     for number, rec in enumerate(reader, start=1):
         attrs = {k: _clean(v) for k, v in rec.items() if k is not None}
         try:
-            if wkt is not None:
-                geom = shapely.from_wkt(attrs[wkt]) if attrs[wkt] else None
-            else:
-                geom = shapely.Point(float(attrs[lon or ""]), float(attrs[lat or ""]))
-            rows.append(SourceRow(number, attrs, geom))
+            rows.append(SourceRow(number, attrs, _csv_geometry(attrs, wkt, lon, lat)))
         except (ValueError, shapely.errors.GEOSException) as exc:
-            field = wkt or f"{lon}/{lat}"
-            rows.append(SourceRow(number, attrs, None, f"field {field}: unreadable ({exc})"))
-    return rows
+            fieldname = wkt or f"{lon}/{lat}"
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            rows.append(SourceRow(number, attrs, None, f"field {fieldname}: unreadable ({first})"))
+    return SourceFile(rows, columns)
 
 
-def read_vector(path: Path, layer: str | None) -> list[SourceRow]:
-    """Read GeoJSON, GeoPackage, Shapefile (plain or zipped) or GeoParquet with geopandas."""
+def _layer(target: str, path: Path, layer: str | None) -> str | None:
+    """Check the chosen layer, or pick the only one; several and none chosen is an error."""
+    import pyogrio
+
+    names = [str(name) for name, _ in pyogrio.list_layers(target)]
+    if layer is not None:
+        if layer not in names:
+            raise DataImportError(f"{path} has no layer {layer!r} (layers: {', '.join(names)})")
+        return layer
+    if len(names) > 1:
+        raise DataImportError(
+            f"{path} has {len(names)} layers ({', '.join(names)}): choose one with --layer"
+        )
+    return None
+
+
+def _read_frame(path: Path, layer: str | None) -> Any:
     import geopandas
 
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return geopandas.read_parquet(path)
+    target = f"zip://{path}" if path.suffix.lower() == ".zip" else str(path)
+    return geopandas.read_file(target, layer=_layer(target, path, layer), engine="pyogrio")
+
+
+def read_vector(path: Path, layer: str | None) -> SourceFile:
+    """Read GeoJSON, GeoPackage, Shapefile (plain or zipped) or GeoParquet with geopandas."""
     try:
-        if path.suffix.lower() in PARQUET_SUFFIXES:
-            frame = geopandas.read_parquet(path)
-        else:
-            target = f"zip://{path}" if path.suffix.lower() == ".zip" else str(path)
-            frame = geopandas.read_file(target, layer=layer, engine="pyogrio")
+        frame = _read_frame(path, layer)
+    except DataImportError:
+        raise
     except Exception as exc:  # the drivers raise many types for a broken file
         kind = VECTOR_SUFFIXES.get(path.suffix.lower(), "GeoParquet")
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataImportError(f"{path} is not a readable {kind} file: {first}") from exc
-    columns = [c for c in frame.columns if c != frame.geometry.name]
+    columns = [str(c) for c in frame.columns if c != frame.geometry.name]
     rows = []
     for number, (geom, *values) in enumerate(
         zip(frame.geometry, *(frame[c] for c in columns), strict=True), start=1
     ):
         attrs = {c: _clean(v) for c, v in zip(columns, values, strict=True)}
         rows.append(SourceRow(number, attrs, None if geom is None else geom))
-    return rows
+    declared = None
+    if frame.crs is not None:
+        epsg = frame.crs.to_epsg()
+        declared = f"EPSG:{epsg}" if epsg else str(frame.crs.name)
+    return SourceFile(rows, columns, declared)
 
 
-def read_rows(path: Path, layer: str | None = None) -> list[SourceRow]:
-    """Read any supported file; refuse empty files and unknown formats with one sentence."""
+def read_source(path: Path, layer: str | None = None) -> SourceFile:
+    """Read any supported file; refuse missing, empty and unknown files with one sentence.
+
+    Parameters
+    ----------
+    path
+        ``.geojson``/``.json``, ``.gpkg``, ``.shp``, ``.zip`` (a zipped Shapefile),
+        ``.parquet``/``.geoparquet`` or ``.csv``.
+    layer
+        The layer of a file with several (a GeoPackage); a file with one needs none.
+
+    Returns
+    -------
+    SourceFile
+        The rows, the column names and the CRS the file declares, if it declares one.
+
+    Raises
+    ------
+    DataImportError
+        When the file cannot be read at all: missing, empty, truncated, not what its name
+        says, several layers and none chosen, or no rows.
+    """
     if not path.is_file():
         raise DataImportError(f"{path} does not exist or is not a file")
     if path.stat().st_size == 0:
         raise DataImportError(f"{path} is empty")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        rows = read_csv(path)
+        source = read_csv(path)
     elif suffix in VECTOR_SUFFIXES or suffix in PARQUET_SUFFIXES:
-        rows = read_vector(path, layer)
+        source = read_vector(path, layer)
     else:
         raise DataImportError(
             f"{path}: unknown format {suffix!r}; use .geojson, .gpkg, .shp, "
             ".zip (Shapefile), .parquet or .csv"
         )
-    if not rows:
+    if not source.rows:
         raise DataImportError(f"{path} holds no rows")
-    return rows
+    return source
+
+
+def read_rows(path: Path, layer: str | None = None) -> list[SourceRow]:
+    """Read any supported file's rows (see :func:`read_source`)."""
+    return read_source(path, layer).rows
