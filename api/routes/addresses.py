@@ -15,9 +15,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import SyncConnDep
-from geocode.errors import AddressInputError, VersionConflictError
+from geocode.errors import AddressInputError
 from geocode.library.repository import find_addresses, get_address
-from geocode.library.writes import add_alias, change_address, create_address, retire_address
+from geocode.library.writes import (
+    add_alias,
+    change_address,
+    create_address,
+    expect_version,
+    retire_address,
+)
 
 router = APIRouter(prefix="/api/v1/addresses", tags=["addresses"])
 
@@ -138,12 +144,7 @@ def patch(
 ) -> Response:
     """Change, alias or retire an address, if it is still at the version in ``If-Match``."""
     version = _version(if_match)
-    current = get_address(conn, code)
-    if current.version != version:
-        raise VersionConflictError(
-            f"address {code} is at version {current.version}, not "
-            f"{version}: reload it and apply the change again"
-        )
+    expect_version(conn, code, version)
     if body.text or body.status or body.lon is not None:
         version = change_address(
             conn,

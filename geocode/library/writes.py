@@ -41,6 +41,21 @@ _UNIT_LEVELS = {
 }
 
 
+def _conflict(code: str, current: int, expected: int) -> VersionConflictError:
+    return VersionConflictError(
+        f"address {code} is at version {current}, not {expected}: "
+        "reload it and apply the change again"
+    )
+
+
+def expect_version(conn: psycopg.Connection[Any], code: str, version: int) -> Address:
+    """Return the address if it is still at ``version``; raise VersionConflictError if not."""
+    current = get_address(conn, code)
+    if current.version != version:
+        raise _conflict(code, current.version, version)
+    return current
+
+
 def _who(conn: psycopg.Connection[Any], actor: str, reason: str | None) -> None:
     conn.execute(
         "SELECT set_config('twin.actor', %s, true), set_config('twin.reason', %s, true)",
@@ -241,10 +256,7 @@ def change_address(
         },
     ).fetchone()
     if row is None:
-        raise VersionConflictError(
-            f"address {code} is at version {current.version}, not "
-            f"{expected_version}: reload it and apply the change again"
-        )
+        raise _conflict(code, current.version, expected_version)
     return get_address(conn, code)
 
 
@@ -300,5 +312,5 @@ def retire_address(
         (successors, code, version),
     ).fetchone()
     if row is None:
-        raise VersionConflictError(f"address {code} is at version {current.version}, not {version}")
+        raise _conflict(code, current.version, version)
     return get_address(conn, code)
