@@ -15,6 +15,7 @@ from twin import __version__
 from twin.cli import address as address_cli
 from twin.cli import db as db_cli
 from twin.cli import demo as demo_cli
+from twin.cli import entity as entity_cli
 from twin.cli import generate as generate_cli
 from twin.cli import load as load_cli
 from twin.cli import serve as serve_cli
@@ -31,6 +32,7 @@ app = typer.Typer(
 app.add_typer(db_cli.app, name="db")
 app.add_typer(load_cli.app, name="load")
 app.add_typer(address_cli.app, name="address")
+app.add_typer(entity_cli.app, name="entity")
 app.add_typer(tiles_cli.app, name="tiles")
 app.add_typer(load_cli.import_app, name="import")
 app.command("serve")(serve_cli.serve)
