@@ -1,285 +1,210 @@
-"""One community's layout: grids, parcels, compounds with gates on roads, buildings, rooms.
+"""Generate one community and stream it into a :class:`~twin.synth.writer.Sink`, grid by grid.
 
-Grids tile the community. Inside each grid, the land beside roads is cut into parcels along
-the road lattice's direction; each parcel becomes a residential compound, an urban village,
-an industrial park, offices, shops, a school or a clinic, with buildings on a lattice inside
-it, so every building lies inside its parcel, grid, community, street and district.
+The community's grids and layout come first (small: shapes and numbers); then, grid by grid,
+its compounds, buildings, floors, rooms and their addresses, then the people, legal entities
+and events of that grid with their messy addresses and truth. Every random stream is keyed by
+the seed and the unit's code, so the result does not depend on the order of work.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-import shapely
-import shapely.affinity
-import shapely.ops
-import shapely.prepared
-from shapely import Point, Polygon
-
-from twin.codes import building_code, grid_code
-from twin.synth import names
-from twin.synth.tessellate import as_multipolygon, tessellate
+from twin.synth import SOURCE
+from twin.synth.addresses import AdminNames, Place
+from twin.synth.companies import choose_premises, company_rows
+from twin.synth.compounds import layout_community, make_grids
+from twin.synth.density import allocate
+from twin.synth.events import event_rows
+from twin.synth.geometry import hex_ewkb
+from twin.synth.noise import messy_addresses
+from twin.synth.people import IdNumbers, person_rows
+from twin.synth.plan import community_targets
+from twin.synth.rng import rng_for
+from twin.synth.rooms import GridRooms, Ids, Stock, write_buildings, write_compounds
+from twin.synth.truth import truth_row
 
 if TYPE_CHECKING:
-    from shapely.geometry.base import BaseGeometry
+    from twin.synth.compounds import CommunityLayout, Compound
+    from twin.synth.density import Targets
+    from twin.synth.plan import Plan, Unit
+    from twin.synth.writer import Sink
 
-    from twin.synth.district import Road
+#: Share of people living in residential buildings (the rest in dormitories and shops).
+RESIDENTIAL_SHARE = 0.9
 
-#: Parcel kinds: weight, footprint (w, d) metres, gap, floors range, units, rooms per unit-floor.
-KINDS: dict[
-    str,
-    tuple[
-        float, tuple[float, float], float, tuple[int, int], tuple[int, int], tuple[int, int], str
-    ],
-] = {
-    "residential": (0.22, (24.0, 32.0), 22.0, (25, 50), (1, 3), (2, 4), "residential"),
-    "village": (0.42, (11.0, 13.0), 3.0, (4, 8), (1, 1), (2, 3), "residential"),
-    "industrial": (0.13, (40.0, 70.0), 16.0, (3, 8), (1, 1), (1, 3), "industrial"),
-    "office": (0.05, (32.0, 40.0), 25.0, (20, 40), (1, 1), (4, 8), "commercial"),
-    "shops": (0.09, (15.0, 40.0), 8.0, (2, 4), (1, 1), (3, 6), "commercial"),
-    "school": (0.05, (20.0, 60.0), 20.0, (4, 6), (1, 1), (2, 4), "public"),
-    "clinic": (0.04, (25.0, 40.0), 15.0, (3, 8), (1, 1), (2, 4), "public"),
-}
-PARCEL_M = 180.0
-ROAD_HALF_WIDTH_M = 12.0
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What identifies a run's data: its key, scale and seed."""
+
+    key: str
+    scale: str
+    seed: int
 
 
 @dataclass
-class Building:
-    """A generated building (metric footprint)."""
+class Records:
+    """Where a community's records are: how many per grid, and running indices."""
 
-    code: str
-    grid: str
-    name: str
-    footprint: Polygon
-    floors: int
-    height_m: float
-    use: str
-    compound: int
-    units: int
-    rooms_per_floor: int
-
-    def rooms(self) -> list[tuple[int, str | None, str]]:
-        """(floor, unit, room number) of every room: room number = floor × 100 + n."""
-        out = []
-        for floor in range(1, self.floors + 1):
-            for unit in range(1, self.units + 1):
-                for n in range(1, self.rooms_per_floor + 1):
-                    out.append((floor, str(unit) if self.units > 1 else None, f"{floor * 100 + n}"))
-        return out
+    people: dict[str, int]
+    companies: dict[str, int]
+    events: dict[str, int]
+    ids: IdNumbers
+    next: dict[str, int] = field(default_factory=lambda: {"P": 0, "C": 0, "E": 0})
 
 
-@dataclass
-class Compound:
-    """A parcel with a name, a kind and a gate on a road."""
+def _records(layout: CommunityLayout, targets: Targets, ids: IdNumbers) -> Records:
+    """Share the community's people, entities and events among its grids.
 
-    name: str
-    kind: str
-    parcel: BaseGeometry
-    grid: str
-    gate: Point
-    road: int
-    door_no: int
-    nickname: str
-    buildings: list[Building] = field(default_factory=list)
+    People follow residential rooms (all rooms if there are none), entities all rooms, events
+    buildings.
+    """
+    grids = sorted(layout.grids)
+    homes, rooms, buildings = (dict.fromkeys(grids, 0.0) for _ in range(3))
+    for b in layout.buildings:
+        n = b.floors * b.units * b.rooms_per_floor
+        homes[b.grid] += n if b.use == "residential" else 0
+        rooms[b.grid] += n
+        buildings[b.grid] += 1
+    people_w = homes if sum(homes.values()) > 0 else rooms
 
+    def share(total: int, weights: dict[str, float]) -> dict[str, int]:
+        return dict(zip(grids, allocate(total, [weights[g] for g in grids]), strict=True))
 
-@dataclass
-class CommunityLayout:
-    """Everything spatial in one community."""
-
-    code: str
-    grids: dict[str, BaseGeometry]
-    compounds: list[Compound]
-
-    @property
-    def buildings(self) -> list[Building]:
-        """All buildings in compound order."""
-        return [b for c in self.compounds for b in c.buildings]
+    return Records(
+        share(targets.people, people_w),
+        share(targets.companies, rooms),
+        share(targets.events, buildings),
+        ids,
+    )
 
 
-def door_number(road: Road, gate: Point) -> int:
-    """Return a gate's door number by its position: odd on the left side, even on the right."""
-    pos = road.line.project(gate)
-    foot = road.line.interpolate(pos)
-    # Numbers start where the road enters the district, one number pair per 20 m.
-    parts = getattr(road.geom, "geoms", [road.geom])
-    start = min(road.line.project(shapely.Point(part.coords[0])) for part in parts)
-    pos = max(0.0, pos - start)
-    (x0, y0), (x1, y1) = road.line.coords[0], road.line.coords[-1]
-    cross = (x1 - x0) * (gate.y - foot.y) - (y1 - y0) * (gate.x - foot.x)
-    base = 2 * int(pos // 20.0)
-    return base + (1 if cross >= 0 else 2)
-
-
-def _parcels(grid: BaseGeometry, roads_buffer: BaseGeometry, angle: float) -> list[Polygon]:
-    buildable = grid.difference(roads_buffer).buffer(-4.0)
-    if buildable.is_empty:
-        return []
-    cx, cy = grid.centroid.x, grid.centroid.y
-    xmin, ymin, xmax, ymax = grid.bounds
-    half = math.hypot(xmax - xmin, ymax - ymin) / 2 + PARCEL_M
-    n = int(half // PARCEL_M) + 1
-    cells = [
-        shapely.box(i * PARCEL_M, j * PARCEL_M, (i + 1) * PARCEL_M, (j + 1) * PARCEL_M)
-        for i in range(-n, n)
-        for j in range(-n, n)
-    ]
-    lattice = shapely.affinity.rotate(shapely.GeometryCollection(cells), angle, origin=(0, 0))
-    lattice = shapely.affinity.translate(lattice, cx, cy)
-    out = []
-    for cell in lattice.geoms:
-        part = cell.intersection(buildable)
-        for p in getattr(part, "geoms", [part]):
-            if isinstance(p, Polygon) and p.area > 1500:
-                out.append(p)
-    return out
-
-
-def _footprints(
-    parcel: Polygon, size: tuple[float, float], gap: float, angle: float, rng: np.random.Generator
-) -> list[Polygon]:
-    w, d = size
-    inner = parcel.buffer(-3.0)
-    if inner.is_empty:
-        return []
-    theta = math.radians(angle)
-    ux, uy, vx, vy = math.cos(theta), math.sin(theta), -math.sin(theta), math.cos(theta)
-    cx, cy = parcel.centroid.x, parcel.centroid.y
-    reach = math.hypot(parcel.bounds[2] - parcel.bounds[0], parcel.bounds[3] - parcel.bounds[1])
-    step_u, step_v = w + gap, d + gap
-    ks = np.arange(-int(reach // step_u) - 1, int(reach // step_u) + 2)
-    ls = np.arange(-int(reach // step_v) - 1, int(reach // step_v) + 2)
-    jitter = float(rng.uniform(0, 1))
-    corners = np.array([(-w / 2, -d / 2), (w / 2, -d / 2), (w / 2, d / 2), (-w / 2, d / 2)])
-    rings = []
-    for k in ks:
-        for m in ls:
-            px = cx + ux * (k + jitter) * step_u + vx * m * step_v
-            py = cy + uy * (k + jitter) * step_u + vy * m * step_v
-            rings.append([(px + ux * a + vx * b, py + uy * a + vy * b) for a, b in corners])
-    polys = shapely.polygons(np.array(rings))
-    keep = shapely.contains(inner, polys)
-    return [p for p, ok in zip(list(polys), list(keep), strict=True) if ok]  # type: ignore[arg-type]
-
-
-def _pick_kind(rng: np.random.Generator) -> str:
-    kinds = list(KINDS)
-    weights = np.array([KINDS[k][0] for k in kinds])
-    return kinds[int(rng.choice(len(kinds), p=weights / weights.sum()))]
-
-
-def _compound_name(kind: str, rng: np.random.Generator, taken: set[str]) -> str:
-    table: dict[str, tuple[tuple[str, ...] | list[str], tuple[str, ...]]] = {
-        "residential": (names.COMPOUND_STEMS, names.COMPOUND_SUFFIXES),
-        "village": (names.VILLAGE_STEMS, ("村", "新村", "老村")),
-        "industrial": (names.COMPOUND_STEMS, names.PARK_SUFFIXES),
-        "office": (names.COMPOUND_STEMS, ("大厦", "中心", "商务中心", "科技大厦")),
-        "shops": (names.COMPOUND_STEMS, names.SHOP_SUFFIXES),
-        "school": (names.ROAD_STEMS, names.SCHOOL_SUFFIXES),
-        "clinic": (names.ROAD_STEMS, names.CLINIC_SUFFIXES),
-    }
-    stems, suffixes = table[kind]
-    return names.unique_name(rng, stems, suffixes, taken)
-
-
-def grids_for(
-    community: str, outline: BaseGeometry, rooms_target: int, rng: np.random.Generator
-) -> dict[str, BaseGeometry]:
-    """Tile a community into base grids of about 500 housing units each (at most 99)."""
-    n = min(99, max(1, math.ceil(rooms_target / 500)))
-    cells = tessellate(outline, n, rng, relax=1)
-    return {grid_code(community, i + 1): cell for i, cell in enumerate(cells)}
-
-
-def _gate(
-    parcel: Polygon, roads: list[Road], near: list[int], tree: shapely.STRtree
-) -> tuple[Point, int]:
-    centre = parcel.centroid
-    road_idx = near[int(tree.nearest(centre))]
-    line = roads[road_idx].line
-    foot = line.interpolate(line.project(centre))
-    gate = shapely.ops.nearest_points(parcel.exterior, foot)[0]
-    return gate, road_idx
-
-
-def _buildings(
-    comp: Compound, footprints: list[Polygon], serials: dict[str, int], rng: np.random.Generator
+def generate_community(
+    plan: Plan, street: Unit, community: Unit, run: RunSpec, sink: Sink, offsets: tuple[int, int]
 ) -> None:
-    _, _, _, floors, units, rpf, use = KINDS[comp.kind]
-    lettered = comp.kind in ("office", "residential") and rng.random() < 0.3
-    for i, fp in enumerate(footprints):
-        serials[comp.grid] += 1
-        n_floors = int(rng.integers(floors[0], floors[1] + 1))
-        if comp.kind == "residential" and rng.random() < 0.5:
-            n_floors = int(rng.integers(7, 19))  # mid-rise blocks of older compounds
-        label = f"{'ABCDEFGHJK'[i]}座" if lettered and i < 10 else f"{i + 1}栋"
-        comp.buildings.append(
-            Building(
-                code=building_code(comp.grid, serials[comp.grid]),
-                grid=comp.grid,
-                name=label,
-                footprint=fp,
-                floors=n_floors,
-                height_m=round(n_floors * float(rng.uniform(2.9, 3.3)), 1),
-                use=use,
-                compound=-1,
-                units=int(rng.integers(units[0], units[1] + 1)),
-                rooms_per_floor=int(rng.integers(rpf[0], rpf[1] + 1)),
-            )
+    """Generate one community into ``sink`` (the caller flushes and commits).
+
+    ``offsets`` are the door and compound serials already used by real addresses of the
+    community: generated serials follow them.
+    """
+    code = community.code
+    if plan.community_geoms[code].is_empty:
+        return
+    targets, n_grids = community_targets(plan, code, run.scale, run.seed)
+    grids = make_grids(code, plan.community_geoms[code], n_grids, rng_for(run.seed, "grids", code))
+    layout = layout_community(
+        code, plan.stem(community), grids, plan.roads, plan.angle, targets.buildings,
+        rng_for(run.seed, "layout", code),
+    )  # fmt: skip
+    _write_grids(sink, community, layout)
+    stock = Stock(
+        Place(plan.district.code, street.code, code),
+        AdminNames(plan.district.name, street.name, community.name),
+        plan.roads,
+        {i: plan.road_code(i) for i in range(len(plan.roads))},
+        Ids(code, door_offset=offsets[0], compound_offset=offsets[1]),
+        sink,
+    )
+    ordinal, local = plan.ordinals.get(code, (0, 0))
+    records = _records(layout, targets, IdNumbers(plan.district.code, ordinal, local))
+    by_grid: dict[str, list[Compound]] = {g: [] for g in sorted(grids)}
+    for comp in layout.compounds:
+        by_grid[comp.grid].append(comp)
+    for grid, comps in by_grid.items():
+        heads = write_compounds(stock, comps)
+        buildings = [b for c in comps for b in c.buildings]
+        rooms = write_buildings(
+            stock, layout.compounds, heads, buildings, rng_for(run.seed, "aliases", grid)
         )
+        _people(stock, run, grid, rooms, records, plan.stem(community))
+        _companies(stock, run, grid, rooms, records, plan.stem(community))
+        _events(stock, run, grid, rooms, records, plan.stem(community))
 
 
-def layout_community(
-    code: str,
-    outline: BaseGeometry,
-    roads: list[Road],
-    angle: float,
-    buildings_target: int,
-    rooms_target: int,
-    rng: np.random.Generator,
-) -> CommunityLayout:
-    """Lay out one community (metric coordinates) for the given building and room targets."""
-    grids = grids_for(code, outline, rooms_target, rng)
-    reach = outline.buffer(400)
-    near = [i for i, r in enumerate(roads) if r.geom.intersects(reach)]
-    if not near:  # a community far from every lattice road still needs a road for its gates
-        near = [int(np.argmin([r.geom.distance(outline) for r in roads]))]
-    tree = shapely.STRtree([roads[i].line for i in near])
-    roads_buffer = shapely.union_all([roads[i].geom.buffer(ROAD_HALF_WIDTH_M) for i in near])
-    parcels = [(g, p) for g, cell in grids.items() for p in _parcels(cell, roads_buffer, angle)]
-    compounds: list[Compound] = []
-    serials = dict.fromkeys(grids, 0)
-    taken: set[str] = set()
-    budget = buildings_target
-    for idx in rng.permutation(len(parcels)):
-        if budget <= 0:
-            break
-        grid, parcel = parcels[int(idx)]
-        kind = _pick_kind(rng)
-        _, size, gap, *_ = KINDS[kind]
-        footprints = _footprints(parcel, size, gap, angle, rng)[:budget]
-        if not footprints:
-            continue
-        gate, road_idx = _gate(parcel, roads, near, tree)
-        name = _compound_name(kind, rng, taken)
-        comp = Compound(
-            name=name,
-            kind=kind,
-            parcel=as_multipolygon(parcel),
-            grid=grid,
-            gate=gate,
-            road=road_idx,
-            door_no=door_number(roads[road_idx], gate),
-            nickname=names.nickname(name, kind),
-        )
-        _buildings(comp, footprints, serials, rng)
-        for b in comp.buildings:
-            b.compound = len(compounds)
-        compounds.append(comp)
-        budget -= len(footprints)
-    return CommunityLayout(code=code, grids=grids, compounds=compounds)
+def _write_grids(sink: Sink, community: Unit, layout: CommunityLayout) -> None:
+    codes = sorted(layout.grids)
+    shapes = hex_ewkb([layout.grids[c] for c in codes], metric=False)
+    for c, shape in zip(codes, shapes, strict=True):
+        name = f"{community.name}第{c[-2:]}网格"
+        sink.add("twin.admin_unit", (c, "grid", name, community.code, shape, True, SOURCE, "{}"))
+
+
+def _people(
+    stock: Stock, run: RunSpec, grid: str, rooms: GridRooms, records: Records, local: str
+) -> None:
+    n = records.people[grid]
+    if n == 0 or not rooms.code:
+        return
+    rng = rng_for(run.seed, "people", grid)
+    homes = np.flatnonzero(rooms.uses() == "residential")
+    anywhere = rng.integers(len(rooms.code), size=n)
+    if len(homes):
+        at_home = rng.random(n) < RESIDENTIAL_SHARE
+        anywhere[at_home] = homes[rng.integers(len(homes), size=int(at_home.sum()))]
+    picks = [int(i) for i in anywhere]
+    messy = messy_addresses([rooms.parts(i) for i in picks], rng, local)
+    start = records.next["P"]
+    place = stock.place
+    rows = person_rows(
+        rng, records.ids, [rooms.text(i) for i in picks], [m[0] for m in messy],
+        (place.district, place.community or "", start),
+    )  # fmt: skip
+    stock.sink.extend("twin.person", rows)
+    for i, room in enumerate(picks):
+        code = rooms.code[room]
+        stock.sink.add("twin.synth_truth", truth_row(
+            run.key, "person", rows[i][2], messy[i], (code, "room"), code, code[:19]
+        ))  # fmt: skip
+    records.next["P"] = start + n
+
+
+def _companies(
+    stock: Stock, run: RunSpec, grid: str, rooms: GridRooms, records: Records, local: str
+) -> None:
+    n = records.companies[grid]
+    if n == 0 or not rooms.code:
+        return
+    rng = rng_for(run.seed, "companies", grid)
+    enterprise, picks = choose_premises(rng, rooms.uses(), np.array(rooms.floor), n)
+    messy = messy_addresses([rooms.parts(int(i)) for i in picks], rng, local)
+    start = records.next["C"]
+    place = stock.place
+    rows = company_rows(
+        rng, enterprise, [rooms.text(int(i)) for i in picks], [m[0] for m in messy],
+        (place.district, f"{stock.names.district}{local}", place.community or "",
+         records.ids.ordinal, start),
+    )  # fmt: skip
+    stock.sink.extend("twin.legal_entity", rows)
+    for i, room in enumerate(picks):
+        code = rooms.code[int(room)]
+        stock.sink.add("twin.synth_truth", truth_row(
+            run.key, "legal_entity", rows[i][2], messy[i], (code, "room"), code, code[:19]
+        ))  # fmt: skip
+    records.next["C"] = start + n
+
+
+def _events(
+    stock: Stock, run: RunSpec, grid: str, rooms: GridRooms, records: Records, local: str
+) -> None:
+    n = records.events[grid]
+    if n == 0 or not rooms.buildings:
+        return
+    rng = rng_for(run.seed, "events", grid)
+    picks = [rooms.buildings[int(i)] for i in rng.integers(len(rooms.buildings), size=n)]
+    messy = messy_addresses([ref.parts for ref in picks], rng, local)
+    start = records.next["E"]
+    rows = event_rows(
+        rng, [ref.building.footprint.centroid for ref in picks], [m[0] for m in messy],
+        (stock.place.community or "", start),
+    )  # fmt: skip
+    stock.sink.extend("twin.event", rows)
+    for i, ref in enumerate(picks):
+        code = ref.building.code
+        stock.sink.add("twin.synth_truth", truth_row(
+            run.key, "event", rows[i][2], messy[i], (code, "building"), None, code
+        ))  # fmt: skip
+    records.next["E"] = start + n

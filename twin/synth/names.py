@@ -1,191 +1,66 @@
-"""Vocabularies for believable Chinese names: roads, compounds, companies, people, events.
+"""Place-name vocabularies: roads, compounds, villages, parks, schools, clinics, shops.
 
-Road and compound names combine place-like and auspicious morphemes the way Shenzhen's do
-(翻身路, 宝安大道, 碧海花园, 翠湖山庄); people's names follow the frequency of common
-surnames; nothing is random characters.
+Names are built the way Shenzhen's are, from local place names (the real street and community
+names of the district: 上川路, 上川村, 上川第二工业区), auspicious and civic words (创业路,
+和平路, 碧海花园, 翠湖山庄), directions and numbers (新安一路, 宝民东路) — never random
+characters. Old names and nicknames come from the same vocabularies.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
-ROAD_STEMS = (
-    "宝安 新安 西乡 福永 沙井 松岗 石岩 航城 福海 新桥 燕罗 翻身 建安 创业 前进 宝民 "
-    "裕安 兴华 公园 海秀 新湖 宝城 上川 甲岸 灵芝 雅园 文汇 洪浪 同乐 坪洲 臣田 固戍 "
-    "鹤洲 黄田 桃源 白石 凤凰 塘尾 岭下 和平 福源 怀德 永和 新和 兴围 大洋 钟屋 "
-    "新沙 步涌 沙头 衙边 壆岗 民主 共和 东环 中心 南环 北环 腾飞 振兴 龙华 观澜 "
-    "民治 大浪 布吉 坂田 横岗 平湖 坪地 葵涌 南澳 盐田 梅林 华富 园岭 香蜜 莲花 "
-    "科技 高新 学府 海天 滨海 前海 后海 蛇口 南头 桃园 荔枝 红荔 深南 北环 滨河"
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import numpy as np
+
+#: Civic and auspicious words of road names (和平路, 创业路, 兴华路...).
+VIRTUES = (
+    "和平 友谊 团结 文明 仁爱 兴业 创业 前进 建设 繁荣 振兴 腾飞 富强 民主 共和 幸福 "
+    "安乐 康乐 长青 育才 新华 人民 朝阳 永安 兴华 崇文 尚德 明德 怀德 立新 创新 致远 "
+    "宏发 宝民 裕安 建安 公园 文化 体育 工业 学府 海滨 滨河 环城 教育 金融"
 ).split()
-ROAD_SUFFIXES = (("大道", 0.08), ("路", 0.62), ("街", 0.18), ("巷", 0.12))
-DIRECTIONS = ("东", "西", "南", "北", "中", "一", "二", "三")
+DIRECTIONS = ("东", "西", "南", "北", "中")
+NUMERALS = ("一", "二", "三", "四", "五", "六", "七", "八", "九")
+#: Road classes and their shares among the non-main roads.
+ROAD_CLASSES = (("路", 0.6), ("街", 0.2), ("巷", 0.2))
 
+#: Auspicious stems of compound, park and building names.
 COMPOUND_STEMS = (
-    "碧海 翠湖 富源 海滨 金海 银田 宝城 丽景 锦绣 华丰 美庐 星河 万科 天骄 名门 "
-    "幸福 阳光 御景 泰华 海雅 中洲 新城 雍华 桃源 龙城 凤凰 兰亭 尚都 君临 宏发 "
-    "嘉园 怡景 东方 西城 南国 北岸 春华 秋实 盛世 长城 汇港 领航 金域 翡翠 翠竹 "
-    "香山 碧桂 绿景 卓越 万象 鸿荣 荔园 椰风 海悦 滨江 云峰 雅居 富通 安联"
+    "碧海 翠湖 富源 金海 银田 丽景 锦绣 华丰 美庐 星河 天骄 名门 幸福 阳光 御景 泰华 "
+    "海雅 中洲 新城 雍华 桃源 龙城 凤凰 兰亭 尚都 君临 宏发 嘉园 怡景 东方 西城 南国 "
+    "北岸 春华 秋实 盛世 长城 汇港 领航 金域 翡翠 翠竹 香山 绿景 卓越 万象 鸿荣 荔园 "
+    "椰风 海悦 滨江 云峰 雅居 富通 安联 宝利 恒丰 金泰 永丰 华盛 宏图 隆源 泰然 佳华"
 ).split()
-COMPOUND_SUFFIXES = (
-    "花园",
-    "山庄",
-    "苑",
-    "雅苑",
-    "名苑",
-    "豪庭",
-    "公馆",
-    "华庭",
-    "新村",
-    "家园",
-    "广场",
-    "大厦",
-    "城",
-    "府",
-)
-VILLAGE_STEMS = (
-    "黄田",
-    "钟屋",
-    "岭下",
-    "上合",
-    "下十围",
-    "罗田",
-    "塘尾",
-    "南昌",
-    "壆岗",
-    "白石厦",
-    "新桥",
-    "沙井",
-    "蚝乡",
-    "坣岗",
-    "岗头",
-    "水田",
-    "石围",
-    "楼村",
-)
-PARK_SUFFIXES = ("工业园", "科技园", "产业园", "创意园", "工业区")
-SCHOOL_SUFFIXES = ("小学", "中学", "实验学校", "幼儿园")
-CLINIC_SUFFIXES = ("社区健康服务中心", "门诊部", "人民医院")
-SHOP_SUFFIXES = ("商业街", "市场", "购物广场")
-BUILDING_MARKS = ("栋", "座", "幢", "号楼")
-
-SURNAMES = (
-    "王 李 张 刘 陈 杨 黄 赵 吴 周 徐 孙 马 朱 胡 郭 何 林 罗 高 郑 梁 谢 宋 唐 "
-    "许 韩 冯 邓 曹 彭 曾 肖 田 董 潘 袁 蔡 蒋 余 于 杜 叶 程 魏 苏 吕 丁 任 卢 "
-    "姚 沈 钟 姜 崔 谭 陆 范 汪 廖 石 金 韦 贾 夏 付 方 邹 熊 白 孟 秦 邱 侯 江 "
-    "尹 薛 闫 段 雷 龙 黎 史 陶 贺 毛 郝 顾 龚 邵 万 覃 武 钱 戴 严 欧阳 司马"
+#: Hamlet names found inside Shenzhen's urban villages (老围, 新围, 田心...).
+HAMLETS = (
+    "老围 新围 上屋 下屋 田心 塘边 围仔 岭下 山边 水口 坑口 石龙 塘头 墩头 沙边 "
+    "禾坪 井头 园岭 大围 东坊 西坊 南坊 北坊"
 ).split()
-GIVEN_CHARS = (
-    "伟 芳 娜 秀 敏 静 丽 强 磊 军 洋 勇 艳 杰 娟 涛 明 超 霞 平 刚 桂 英 华 "
-    "玉 萍 红 飞 鹏 辉 建 文 斌 宇 浩 凯 欣 怡 婷 雪 琳 晨 嘉 俊 子 梓 涵 睿 "
-    "博 轩 宁 思 雨 佳 昊 然 晓 海 林 志 国 东 春 燕 梅 兰 娇 慧 鑫 宏 亮"
-).split()
-BRANDS = (
-    "华为 腾讯 比亚 迈瑞 大族 欣旺 立讯 顺丰 汇川 信维 宝能 鹏鼎 光峰 德赛 兆驰 "
-    "海能 拓邦 朗科 捷顺 英唐 科陆 宇阳 联得 雷赛 金百 创维 天马 长盈 华强 "
-    "富安 恒通 盛达 鑫源 宏图 中天 佳和 瑞丰 安达 永盛 诚信 新锐 卓创 智联"
-).split()
-INDUSTRIES = (
-    "科技",
-    "电子",
-    "实业",
-    "贸易",
-    "物流",
-    "餐饮管理",
-    "建筑工程",
-    "投资咨询",
-    "精密制造",
-    "供应链",
-    "信息技术",
-    "文化传媒",
-    "医疗器械",
-    "新材料",
-)
-COMPANY_FORMS = ("有限公司", "有限公司", "有限公司", "股份有限公司", "个体工商户")
-EVENT_TYPES = (
-    "消防隐患",
-    "占道经营",
-    "噪音扰民",
-    "垃圾堆放",
-    "违章搭建",
-    "道路破损",
-    "井盖缺失",
-    "路灯故障",
-    "流动摊贩",
-    "乱停乱放",
-    "治安隐患",
-    "出租屋安全",
-    "环境卫生",
-    "邻里纠纷",
-    "电动车违规充电",
-)
-LANDMARKS = (
-    "地铁站",
-    "公交站",
-    "人民医院",
-    "万达广场",
-    "天虹商场",
-    "沃尔玛",
-    "中心公园",
-    "派出所",
-    "图书馆",
-    "体育馆",
-)
-PROVINCES_AWAY = (
-    "湖南省衡阳市衡南县",
-    "广西壮族自治区玉林市博白县",
-    "江西省赣州市于都县",
-    "四川省达州市渠县",
-    "河南省信阳市固始县",
-    "湖北省黄冈市麻城市",
-    "广东省梅州市五华县",
-    "广东省湛江市雷州市",
-    "福建省龙岩市上杭县",
-)
 
-
-def pick(rng: np.random.Generator, items: tuple[str, ...] | list[str]) -> str:
-    """Pick one item uniformly."""
-    return items[int(rng.integers(len(items)))]
-
-
-def road_name(rng: np.random.Generator, taken: set[str]) -> tuple[str, str]:
-    """Return a new (name, class) pair not in ``taken`` (e.g. ``("翻身路", "路")``)."""
-    suffixes = [s for s, _ in ROAD_SUFFIXES]
-    weights = [w for _, w in ROAD_SUFFIXES]
-    for attempt in range(1000):
-        suffix = suffixes[int(rng.choice(len(suffixes), p=weights))]
-        stem = pick(rng, ROAD_STEMS)
-        if attempt > 50 or rng.random() < 0.25:
-            stem += pick(rng, DIRECTIONS)
-        if attempt > 200:
-            stem += pick(rng, ROAD_STEMS)
-        name = stem + suffix
-        if name not in taken:
-            taken.add(name)
-            return name, suffix
-    raise RuntimeError("road names exhausted")  # pragma: no cover
-
-
-def unique_name(
-    rng: np.random.Generator,
-    stems: tuple[str, ...] | list[str],
-    suffixes: tuple[str, ...],
-    taken: set[str],
-) -> str:
-    """Return a stem+suffix name not yet in ``taken`` (adding 二期, 三期 ... when needed)."""
-    for attempt in range(400):
-        name = pick(rng, stems) + pick(rng, suffixes)
-        if attempt > 100:
-            name += "二三四五六七八九"[attempt % 8] + "期"
-        if name not in taken:
-            taken.add(name)
-            return name
-    raise RuntimeError("names exhausted")  # pragma: no cover
-
-
-SURNAME_P = np.array([1.0 / (i + 1) for i in range(len(SURNAMES))])
-SURNAME_P /= SURNAME_P.sum()
-
+_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "residential": tuple(
+        "花园 花园 山庄 苑 雅苑 名苑 豪庭 公馆 华庭 家园 新村 名居 华府 城 府 广场".split()
+    ),
+    "village": ("村", "新村", "老村", "一坊", "二坊", "三坊"),
+    "industrial": ("工业区", "工业园", "科技园", "产业园", "创意园", "第一工业区", "第二工业区"),
+    "office": ("大厦", "商务中心", "科技大厦", "国际大厦", "中心", "商务大厦"),
+    "shops": ("农贸市场", "商业街", "市场", "购物广场", "商业广场"),
+    "school": ("小学", "中学", "实验学校", "幼儿园", "第二小学", "外国语学校"),
+    "clinic": ("社区健康服务中心", "门诊部", "中医门诊部", "口腔门诊部"),
+}
+#: Which kinds take local place names (else auspicious stems), and how often.
+_LOCAL_SHARE = {
+    "residential": 0.15,
+    "village": 0.8,
+    "industrial": 0.55,
+    "office": 0.1,
+    "shops": 0.6,
+    "school": 0.9,
+    "clinic": 0.9,
+}
+#: What people call a compound instead of its name (碧海花园 → 碧海小区).
 _NICK = {
     "residential": "小区",
     "village": "村",
@@ -195,47 +70,186 @@ _NICK = {
     "school": "学校",
     "clinic": "医院",
 }
-_SUFFIXES = sorted(
-    {
-        *COMPOUND_SUFFIXES,
-        "村",
-        "新村",
-        "老村",
-        *PARK_SUFFIXES,
-        "大厦",
-        "中心",
-        "商务中心",
-        "科技大厦",
-        *SCHOOL_SUFFIXES,
-        *CLINIC_SUFFIXES,
-        *SHOP_SUFFIXES,
-    },
-    key=len,
-    reverse=True,
+#: Former suffixes, for old names (碧海花园 was 碧海新村).
+_OLD = {
+    "residential": ("新村", "小区", "住宅区"),
+    "village": ("大队", "围", "村"),
+    "industrial": ("工业村", "加工区", "工业区"),
+    "office": ("大楼", "写字楼"),
+    "shops": ("墟", "市场"),
+    "school": ("学校", "小学"),
+    "clinic": ("卫生站", "医务室"),
+}
+_ALL_SUFFIXES = sorted(
+    {s for group in _SUFFIXES.values() for s in group} | {"村", "围"}, key=len, reverse=True
 )
 
 
-def nickname(name: str, kind: str) -> str:
-    """Return the short name people use for a compound (碧海花园 → 碧海小区).
+def pick(rng: np.random.Generator, items: Sequence[str]) -> str:
+    """Pick one item uniformly."""
+    return items[int(rng.integers(len(items)))]
+
+
+def place_stem(name: str) -> str | None:
+    """Return the place name inside an administrative name, if usable in other names.
 
     Examples
     --------
-    >>> nickname("下十围新村", "village"), nickname("碧海花园", "residential")
-    ('下十围村', '碧海小区')
+    >>> place_stem("上川社区"), place_stem("新安街道"), place_stem("莲花三村"), place_stem("老村")
+    ('上川', '新安', '莲花', None)
+    >>> place_stem("深圳市宝安国际机场虚拟社区") is None
+    True
     """
-    stem = name
-    for suffix in _SUFFIXES:
+    for suffix in ("社区", "街道", "新村", "村", "区"):
         if name.endswith(suffix) and len(name) > len(suffix):
-            stem = name[: -len(suffix)]
+            name = name[: -len(suffix)]
             break
-    return stem + _NICK.get(kind, "")
+    name = name.rstrip("".join(NUMERALS))
+    if not 2 <= len(name) <= 3 or "虚拟" in name or "机场" in name:
+        return None
+    return name
 
 
-def person_name(rng: np.random.Generator) -> str:
-    """Return a believable Chinese name (surname + one or two given characters)."""
-    # Common surnames are far more frequent: weights falling as 1/rank.
-    idx = int(rng.choice(len(SURNAMES), p=SURNAME_P))
-    given = pick(rng, GIVEN_CHARS)
-    if rng.random() < 0.7:
-        given += pick(rng, GIVEN_CHARS)
-    return SURNAMES[idx] + given
+def _candidates(
+    rng: np.random.Generator, local: str, district_stems: Sequence[str], lane: bool
+) -> tuple[str, str]:
+    """One attempt at an ordinary road name: (name, class); lanes (巷) only if ``lane``."""
+    classes = [c for c, _ in ROAD_CLASSES]
+    road_class = classes[int(rng.choice(len(classes), p=[w for _, w in ROAD_CLASSES]))]
+    if road_class == "巷" and not lane:
+        road_class = "路"
+    roll = rng.random()
+    stem = (
+        local if roll < 0.55 else pick(rng, VIRTUES) if roll < 0.85 else pick(rng, district_stems)
+    )
+    if road_class == "巷":
+        return f"{stem}{pick(rng, NUMERALS[:6])}巷", road_class
+    roll = rng.random()
+    if roll < 0.25:
+        stem += pick(rng, DIRECTIONS)
+    elif roll < 0.45:
+        stem += pick(rng, NUMERALS[:5])
+    return stem + road_class, road_class
+
+
+def road_name(
+    rng: np.random.Generator,
+    local: str,
+    district_stems: Sequence[str],
+    taken: set[str],
+    *,
+    main: bool = False,
+    lane: bool = False,
+) -> tuple[str, str]:
+    """Return a new road (name, class) not in ``taken``, and take it.
+
+    Parameters
+    ----------
+    rng
+        The random stream.
+    local
+        The place name where the road runs (its community's), e.g. ``上川``.
+    district_stems
+        Place names of the district and its streets (宝安, 新安, 西乡...).
+    taken
+        Names in use in the district; the new name is added.
+    main
+        A main road (…大道), named after the district or a street where possible.
+    lane
+        A short road that may be a lane (…巷).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> road_name(np.random.default_rng(3), "上川", ["宝安", "新安"], set(), main=True)[1]
+    '大道'
+    """
+    if main:
+        for stem in [pick(rng, district_stems) for _ in range(4)] + [local, pick(rng, VIRTUES)]:
+            if stem + "大道" not in taken:
+                taken.add(stem + "大道")
+                return stem + "大道", "大道"
+    for _ in range(60):
+        name, road_class = _candidates(rng, local, district_stems, lane)
+        if name not in taken:
+            taken.add(name)
+            return name, road_class
+    for n in range(1, 10_000):  # a crowded district: number the local roads
+        name = f"{local}{n}号路"
+        if name not in taken:
+            taken.add(name)
+            return name, "路"
+    raise RuntimeError("road names exhausted")  # pragma: no cover
+
+
+def old_road_name(rng: np.random.Generator, name: str, road_class: str) -> str:
+    """Return a former name of a road (renamed roads keep their old name as an alias).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> old_road_name(np.random.default_rng(0), "上川路", "路").endswith(("路", "公路"))
+    True
+    """
+    if road_class == "大道":
+        return name[: -len(road_class)] + "公路"
+    return pick(rng, VIRTUES) + ("路" if road_class == "巷" else road_class)
+
+
+def compound_name(rng: np.random.Generator, kind: str, local: str, taken: set[str]) -> str:
+    """Return a new name for a compound of ``kind`` in a community called ``local``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> compound_name(np.random.default_rng(2), "village", "上川", set()).startswith("上川")
+    True
+    """
+    suffixes = _SUFFIXES[kind]
+    for attempt in range(200):
+        if kind == "village" and attempt % 3 == 2:
+            stem = local + pick(rng, HAMLETS)[:2]
+        elif rng.random() < _LOCAL_SHARE[kind] or attempt > 150:
+            stem = local
+        else:
+            stem = pick(rng, COMPOUND_STEMS)
+        name = stem + pick(rng, suffixes)
+        if attempt > 100:
+            name += pick(rng, NUMERALS[1:]) + "期"
+        nick = nickname(name, kind)
+        # Neither the name nor what people call it may be another compound's.
+        if name not in taken and (nick == name or nick not in taken):
+            taken.update((name, nick))
+            return name
+    raise RuntimeError("compound names exhausted")  # pragma: no cover
+
+
+def _stem(name: str) -> str:
+    for suffix in _ALL_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def nickname(name: str, kind: str) -> str:
+    """Return the short name people use for a compound.
+
+    Examples
+    --------
+    >>> nickname("上川新村", "village"), nickname("碧海花园", "residential")
+    ('上川村', '碧海小区')
+    """
+    return _stem(name) + _NICK[kind]
+
+
+def old_compound_name(rng: np.random.Generator, name: str, kind: str) -> str:
+    """Return a former name of a compound (碧海花园 was 碧海新村).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> old_compound_name(np.random.default_rng(1), "碧海花园", "residential")[:2]
+    '碧海'
+    """
+    old = [s for s in _OLD[kind] if not name.endswith(s)]
+    return _stem(name) + pick(rng, old)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import psycopg
 import pytest
 
 from tests.utils.blocks import DISTRICT, X0, Y0, seed_chain
+from tests.utils.cli import twin
 
 pytestmark = pytest.mark.db
 
@@ -27,16 +26,6 @@ def env(db_url: str, db_conninfo: str) -> Iterator[dict[str, str]]:
         conn.execute("SET twin.bulk = 'on'")
         for table in ("address", "address_history", "code_counter", "admin_unit"):
             conn.execute(f"DELETE FROM twin.{table}")
-
-
-def twin(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "twin.cli.main", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def test_import_show_alias_retire_export(env: dict[str, str], tmp_path: Path) -> None:
