@@ -9,7 +9,7 @@ PG_MAJOR ?= 15
 APT_PACKAGES := postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-postgis-3 postgresql-contrib
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install system-deps python-deps demo test lint types pytest serve clean db-up db-down
+.PHONY: help install system-deps python-deps web-deps demo test lint types pytest serve clean db-up db-down
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -23,6 +23,9 @@ system-deps:  ## Install the system packages that are missing (apt).
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "system packages: present"; fi
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+	  echo "installing Node.js"; $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm; }
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +37,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 python-deps: $(VENV)/.installed  ## Install the Python packages into .venv.
 
-install: system-deps python-deps  ## Install everything.
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web-deps: web/node_modules/.installed  ## Install the front-end packages into web/node_modules (npm ci).
+
+install: system-deps python-deps web-deps  ## Install everything.
 
 lint: install  ## ruff check and format check.
 	$(BIN)/ruff check .

@@ -1,0 +1,365 @@
+"""The learned part of the parser: a linear-chain CRF over characters (CRFsuite).
+
+Each character gets string features (:func:`char_features`): the character and its
+neighbours, character bigrams and trigrams, the character type, the next and previous
+address-suffix character (路, 号, 栋…) and its distance, BIES positions of gazetteer matches
+(province, city, district and street names of all China, Shenzhen's communities: short and full
+forms), and whether a piece of text repeats elsewhere in the address. Digits are masked to
+``0`` (the CCKS corpus masks them), so the model sees number shapes, not values.
+
+A model is a CRFsuite file plus a JSON metadata file beside it (scheme, labels, feature
+groups, training data, scores). :meth:`CrfModel.load` reads a shipped model from
+``geocode/models/``; nothing is fetched at run time. ``python -m geocode.train`` makes them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from geocode.lexicon import MemoryLexicon
+from twin.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from geocode.labels import Scheme
+
+#: Where the shipped models live.
+MODEL_DIR = Path(__file__).resolve().parent / "models"
+#: The shipped gazetteer of the features: ``level<TAB>name`` lines.
+GAZETTEER_FILE = "gazetteer.tsv.gz"
+#: Bump when the meaning of a feature changes: a model made with another version is refused.
+FEATURE_VERSION = 1
+#: All feature groups; a model's metadata names the ones it was trained with.
+FEATURE_GROUPS: tuple[str, ...] = ("chars", "suffix", "gazetteer", "repeat", "number", "context")
+
+#: Characters that end an address element: the "next/previous suffix" features look for them.
+SUFFIX_CHARS = frozenset("省市区县镇乡街道路号栋幢座楼层室单元村组社弄巷里园苑城厦场店司院馆站期")
+_MASK = str.maketrans("123456789", "000000000")
+_PAD = ("<s2>", "<s1>")
+_END = ("</s1>", "</s2>")
+
+
+def char_type(c: str) -> str:
+    """Name the kind of a character: H(an), D(igit), L(atin), S(eparator) or O(ther).
+
+    Examples
+    --------
+    >>> "".join(char_type(c) for c in "宝0A-·")
+    'HDLSO'
+    """
+    if "\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf":
+        return "H"
+    if c.isdigit():
+        return "D"
+    if c.isascii() and c.isalpha():
+        return "L"
+    if c in ",;:/|_-()#~.、。 ":
+        return "S"
+    return "O"
+
+
+def char_features(
+    text: str, gazetteer: MemoryLexicon | None, groups: Sequence[str] = FEATURE_GROUPS
+) -> list[list[str]]:
+    """Compute the feature strings of every character of ``text``.
+
+    Parameters
+    ----------
+    text
+        Normalised address text.
+    gazetteer
+        Names whose matches become BIES features (``None``: no gazetteer features).
+    groups
+        Feature groups to compute (see :data:`FEATURE_GROUPS`).
+
+    Returns
+    -------
+    list of list of str
+        One list per character.
+
+    Examples
+    --------
+    >>> feats = char_features("翻身路45号", None)
+    >>> "c0=0" in feats[3], "nx=号" in feats[3]
+    (True, True)
+    """
+    t = text.translate(_MASK)
+    n = len(t)
+    padded = [*_PAD, *t, *_END]
+    types = [char_type(c) for c in t]
+    out: list[list[str]] = []
+    for i in range(n):
+        out.append(_window(padded, i + 2) if "chars" in groups else [])
+        out[i] += ["b", "ty=" + "".join(types[max(0, i - 1) : i + 2]) + ("^" if i == 0 else "")]
+    if n:
+        out[0].append("BOS")
+        out[-1].append("EOS")
+    if "suffix" in groups:
+        _suffix_features(t, out)
+    if "gazetteer" in groups and gazetteer is not None:
+        _gazetteer_features(t, gazetteer, out)
+    if "repeat" in groups:
+        _repeat_features(t, types, out)
+    if "number" in groups:
+        _number_features(t, out)
+    if "context" in groups:
+        _context_features(t, out)
+    return out
+
+
+def _window(p: list[str], j: int) -> list[str]:
+    """Make unigrams in a window of ±2, bigrams and trigrams around padded position ``j``."""
+    a, b, c, d, e = p[j - 2], p[j - 1], p[j], p[j + 1], p[j + 2]
+    return [
+        "c0=" + c,
+        "c-1=" + b,
+        "c1=" + d,
+        "c-2=" + a,
+        "c2=" + e,
+        "b-2=" + a + b,
+        "b-1=" + b + c,
+        "b0=" + c + d,
+        "b1=" + d + e,
+        "t-2=" + a + b + c,
+        "t-1=" + b + c + d,
+        "t0=" + c + d + e,
+    ]
+
+
+def _suffix_features(t: str, out: list[list[str]]) -> None:
+    """Add the next and previous suffix character within seven characters, and the distance."""
+    n = len(t)
+    nxt = [n] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        nxt[i] = i if t[i] in SUFFIX_CHARS else nxt[i + 1]
+    prev = -1
+    for i in range(n):
+        k = nxt[i + 1]
+        if k - i < 8 and k < n:
+            out[i] += ["nx=" + t[k], f"nxd={t[k]}{k - i}"]
+        if prev >= 0 and i - prev < 8:
+            out[i].append("pv=" + t[prev])
+        if t[i] in SUFFIX_CHARS:
+            prev = i
+
+
+def _gazetteer_features(t: str, gazetteer: MemoryLexicon, out: list[list[str]]) -> None:
+    """Add BIES positions of every gazetteer match, by level and by full or short form.
+
+    A name met again (杭州市 … 杭州) also says whether this is its first or a later occurrence.
+    """
+    matches = gazetteer.find_all(t)
+    first_end: dict[str, int] = {}
+    for m in matches:
+        first_end.setdefault(m.name, m.end)
+    for m in matches:
+        tag = ("G" if m.is_full else "g") + m.level[:4]
+        out[m.start].append(tag + "-B")
+        for k in range(m.start + 1, m.end - 1):
+            out[k].append(tag + "-I")
+        out[m.end - 1].append(tag + "-E")
+        if m.start >= first_end[m.name]:
+            out[m.start].append(tag + "-again")
+
+
+def _repeat_features(t: str, types: list[str], out: list[list[str]]) -> None:
+    """Add whether a Han bigram or trigram at this character occurs earlier or later.
+
+    Repeated administrative names ("浙江省杭州市浙江省杭州市") are labelled differently on
+    their first and later occurrences in one of the corpora.
+    """
+    n = len(t)
+    for i in range(n):
+        if types[i] != "H":
+            continue
+        for a, b in ((i, i + 2), (i - 1, i + 1), (i, i + 3), (i - 1, i + 2), (i - 2, i + 1)):
+            if a < 0 or b > n:
+                continue
+            w = t[a:b]
+            if t.find(w) < a:
+                out[i].append(f"rp{b - a}{a - i}")
+            if t.find(w, a + 1) != -1:
+                out[i].append(f"rn{b - a}{a - i}")
+
+
+_NUMBER_RUN = re.compile(r"[0-9A-Z]+(?:-[0-9A-Z]+)*")
+
+
+def _number_features(t: str, out: list[list[str]]) -> None:
+    """Add the shape of number runs: length, place in a dash chain (12-3-1001), neighbours.
+
+    A window of two characters cannot see that 1001 is the third group of 12-3-1001 (a room)
+    or what follows a long number.
+    """
+    for chain in _NUMBER_RUN.finditer(t):
+        groups = chain.group().split("-")
+        after = t[chain.end()] if chain.end() < len(t) else "$"
+        before = t[chain.start() - 1] if chain.start() > 0 else "^"
+        pos = chain.start()
+        for k, group in enumerate(groups):
+            where = f"ng={min(k, 3)}/{min(len(groups), 4)}"
+            size = f"nl={min(len(group), 5)}"
+            for j in range(len(group)):
+                out[pos + j] += [where, size, "na=" + after, "nb=" + before, f"{where}{after}"]
+            pos += len(group) + 1
+
+
+#: Element markers whose presence before (or after) a character is a feature.
+_CONTEXT = (
+    ("prov", re.compile("省")),
+    ("city", re.compile("市")),
+    ("dist", re.compile("[区县]")),
+    ("town", re.compile("镇|乡|街道")),
+    ("road", re.compile("[路街巷弄]|大道")),
+    ("door", re.compile("0+号")),
+    ("poi", re.compile("小区|花园|大厦|广场|中心|[园苑城]|公司|厂|市场|大楼")),
+    ("bld", re.compile("[0-9A-Z]+栋")),
+    ("unit", re.compile("单元")),
+    ("floor", re.compile("0+层")),
+)
+
+
+def _context_features(t: str, out: list[list[str]]) -> None:
+    """Add which kinds of element marker occur anywhere before and after each character."""
+    found: list[tuple[int, int, str]] = []
+    for name, pattern in _CONTEXT:
+        found += [(m.start(), m.end(), name) for m in pattern.finditer(t)]
+    if not found:
+        return
+    n = len(t)
+    seen_at: list[set[str]] = [set() for _ in range(n + 1)]
+    ahead_at: list[set[str]] = [set() for _ in range(n + 1)]
+    for start, end, name in found:
+        seen_at[end].add(name)  # seen from position `end` on
+        ahead_at[start].add(name)  # ahead of every position before `start`
+    seen: set[str] = set()
+    before: list[str] = []
+    for i in range(n):  # markers that end at or before i
+        if seen_at[i] - seen:
+            seen |= seen_at[i]
+            before = sorted("sn=" + name for name in seen)
+        out[i] += before
+    ahead: set[str] = set()
+    after: list[str] = []
+    for i in range(n - 1, -1, -1):  # markers that start after i
+        if ahead_at[i + 1] - ahead:
+            ahead |= ahead_at[i + 1]
+            after = sorted("ah=" + name for name in ahead)
+        out[i] += after
+
+
+def tags_to_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
+    """Read spans ``(start, end, label)`` from BIES (or BIO) tags; a stray I or E opens one.
+
+    Examples
+    --------
+    >>> tags_to_spans(["B-road", "E-road", "S-roadno", "O", "I-poi", "E-poi"])
+    [(0, 2, 'road'), (2, 3, 'roadno'), (4, 6, 'poi')]
+    """
+    spans: list[tuple[int, int, str]] = []
+    start, label = -1, ""
+    for i, tag in enumerate(tags):
+        prefix, _, lab = tag.partition("-")
+        if start >= 0 and (prefix in ("B", "S", "O") or lab != label):
+            spans.append((start, i, label))
+            start = -1
+        if prefix in ("B", "S", "I", "E") and start < 0:
+            start, label = i, lab
+        if prefix in ("S", "E") and start >= 0:
+            spans.append((start, i + 1, label))
+            start = -1
+    if start >= 0:
+        spans.append((start, len(tags), label))
+    return spans
+
+
+def spans_to_tags(n: int, spans: Sequence[tuple[int, int, str]]) -> list[str]:
+    """Write BIES tags for ``n`` characters from non-overlapping spans.
+
+    Examples
+    --------
+    >>> spans_to_tags(4, [(0, 3, "road"), (3, 4, "roadno")])
+    ['B-road', 'I-road', 'E-road', 'S-roadno']
+    """
+    tags = ["O"] * n
+    for start, end, label in spans:
+        if end - start == 1:
+            tags[start] = "S-" + label
+        elif end > start:
+            tags[start] = "B-" + label
+            tags[start + 1 : end - 1] = ["I-" + label] * (end - start - 2)
+            tags[end - 1] = "E-" + label
+    return tags
+
+
+@cache
+def load_gazetteer(path: Path | None = None) -> MemoryLexicon:
+    """Read the feature gazetteer (``geocode/models/gazetteer.tsv.gz`` unless ``path`` is given)."""
+    path = path or MODEL_DIR / GAZETTEER_FILE
+    if not path.exists():
+        raise ConfigError(f"the parser's gazetteer {path} is missing: run python -m geocode.train")
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        names = [tuple(line.rstrip("\n").split("\t", 1)) for line in fh if "\t" in line]
+    return MemoryLexicon((level, name) for level, name in names)
+
+
+class CrfModel:
+    """A trained CRF tagger with its metadata.
+
+    Parameters
+    ----------
+    path
+        The CRFsuite model file; its metadata is the ``.json`` file beside it.
+    gazetteer
+        The feature gazetteer (default: the shipped one).
+
+    Raises
+    ------
+    ConfigError
+        When a file is missing or the model was made with other features.
+    """
+
+    def __init__(self, path: Path, gazetteer: MemoryLexicon | None = None) -> None:
+        import pycrfsuite  # type: ignore[import-untyped]
+
+        meta_path = path.with_suffix(".json")
+        if not path.exists() or not meta_path.exists():
+            raise ConfigError(f"the parser model {path} is missing: run python -m geocode.train")
+        self.meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
+        if self.meta.get("feature_version") != FEATURE_VERSION:
+            raise ConfigError(
+                f"the parser model {path.name} was made with other features: "
+                "run python -m geocode.train"
+            )
+        self.scheme: Scheme = self.meta["scheme"]
+        self.groups: tuple[str, ...] = tuple(self.meta["feature_groups"])
+        self.gazetteer = gazetteer if gazetteer is not None else load_gazetteer()
+        self._tagger = pycrfsuite.Tagger()
+        self._tagger.open(str(path))
+
+    @classmethod
+    def shipped(cls, scheme: Scheme) -> CrfModel:
+        """Load the model shipped for a label scheme (``geocode/models/<scheme>.crfsuite``)."""
+        return _shipped(scheme)
+
+    def features(self, text: str) -> list[list[str]]:
+        """Compute the features this model expects for ``text``."""
+        return char_features(text, self.gazetteer, self.groups)
+
+    def tag(self, text: str) -> list[str]:
+        """Tag every character of ``text`` with BIES tags in the model's label scheme."""
+        if not text:
+            return []
+        tags: list[str] = self._tagger.tag(self.features(text))
+        return tags
+
+
+@cache
+def _shipped(scheme: Scheme) -> CrfModel:
+    return CrfModel(MODEL_DIR / f"{scheme}.crfsuite")
