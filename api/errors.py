@@ -7,6 +7,14 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from blocks.errors import (
+    CodingConflictError,
+    CodingInputError,
+    EntityClassError,
+    EntityNotFoundError,
+    LinkError,
+    SerialExhaustedError,
+)
 from geocode.errors import AddressInputError, AddressNotFoundError, VersionConflictError
 from tiles.errors import TileCoordError, UnknownLayerError
 from twin.errors import (
@@ -39,6 +47,12 @@ STATUS_CODES: dict[type[Exception], int] = {
     AddressInputError: 422,
     VersionConflictError: 412,
     UnknownLayerError: 404,
+    EntityNotFoundError: 404,
+    EntityClassError: 422,
+    CodingInputError: 422,
+    LinkError: 422,
+    CodingConflictError: 409,
+    SerialExhaustedError: 409,
 }
 
 

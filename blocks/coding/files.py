@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import shapely
-from shapely.geometry import mapping
+from shapely.geometry import mapping, shape
 
 from blocks.coding.model import CodingResult, EntityItem
 from blocks.errors import CodingInputError
@@ -107,6 +107,58 @@ def read_items(
             r.problem,
         )
         for r, g in zip(rows, geoms, strict=True)
+    ]
+
+
+def items_from_features(
+    features: Sequence[dict[str, Any]],
+    *,
+    crs: str = "EPSG:4326",
+    id_property: str = "source_id",
+    class_property: str = "class",
+    name_property: str = "name",
+) -> list[EntityItem]:
+    """Turn GeoJSON features (as parsed JSON) into items numbered from 1, converted to WGS84.
+
+    A feature whose geometry is missing or unreadable becomes an item with a ``problem``, so
+    that it is reported in its row and the others are coded.
+
+    Raises
+    ------
+    twin.errors.CrsError
+        When the CRS is unknown.
+    """
+    source_crs = parse_crs(crs)
+    raw = np.empty(len(features), dtype=object)
+    problems: list[str | None] = [None] * len(features)
+    for i, feature in enumerate(features):
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        if not isinstance(geometry, dict):
+            problems[i] = "field geometry: missing (a GeoJSON geometry object is needed)"
+            continue
+        try:
+            raw[i] = shape(geometry)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+            problems[i] = f"field geometry: unreadable ({exc or type(exc).__name__})"
+    present = np.array([g is not None for g in raw], dtype=bool)
+    geoms = raw.copy()
+    geoms[present] = _to_wgs84(raw[present], source_crs)
+
+    def prop(feature: Any, key: str) -> str | None:
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        value = props.get(key) if isinstance(props, dict) else None
+        return None if value is None or value == "" else str(value)
+
+    return [
+        EntityItem(
+            n,
+            g,
+            prop(f, id_property),
+            prop(f, class_property),
+            prop(f, name_property),
+            problem,
+        )
+        for n, (f, g, problem) in enumerate(zip(features, geoms, problems, strict=True), start=1)
     ]
 
 
