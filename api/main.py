@@ -13,7 +13,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from api.errors import STATUS_CODES, add_exception_handlers
-from api.routes import addresses, entities, health
+from api.routes import addresses, entities, geocode, health
 from api.routes.tiles import tiles_router
 from tiles.listener import listen_for_changes
 from tiles.service import new_cache
@@ -104,6 +104,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(addresses.router)
     app.include_router(entities.router)
+    app.include_router(geocode.router)
     app.include_router(tiles_router(cache, tiles.privacy_threshold, tiles.max_age_s))
     add_exception_handlers(app, STATUS_CODES)
     return app

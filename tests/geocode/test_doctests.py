@@ -15,6 +15,8 @@ MODULES = [
     "geocode.crf",
     "geocode.corpus",
     "geocode.parse",
+    "geocode.index",
+    "geocode.match",
 ]
 
 

@@ -17,6 +17,7 @@ from twin.cli import db as db_cli
 from twin.cli import demo as demo_cli
 from twin.cli import entity as entity_cli
 from twin.cli import generate as generate_cli
+from twin.cli import geocode as geocode_cli
 from twin.cli import load as load_cli
 from twin.cli import parse as parse_cli
 from twin.cli import serve as serve_cli
@@ -42,6 +43,7 @@ app.command("serve")(serve_cli.serve)
 app.command("demo")(demo_cli.demo)
 app.command("generate")(generate_cli.generate)
 app.command("parse")(parse_cli.parse)
+app.command("geocode")(geocode_cli.geocode)
 
 
 @app.command()

@@ -1,0 +1,111 @@
+"""The geocoder over HTTP: one address, a batch, a point, and reviewers' corrections.
+
+The library is loaded into the geocoder's index on first use (one pass over the address and
+alias tables) and kept for the life of the process; a correction saved here is stored as an
+alias of kind ``correction`` and taught to the loaded index at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from api.deps import SyncConnDep
+from geocode.library.writes import add_alias
+from geocode.service import Geocoder, describe, result_record, reverse
+
+router = APIRouter(tags=["geocoder"])
+
+#: Addresses in one ``geocode:batch`` request; files go through ``twin geocode FILE``.
+MAX_BATCH = 1_000
+_LOAD_LOCK = threading.Lock()
+
+
+def _geocoder(request: Request, conn: Any) -> Geocoder:
+    """Return the application's geocoder, loading the library on first use."""
+    geocoder: Geocoder | None = getattr(request.app.state, "geocoder", None)
+    if geocoder is None:
+        with _LOAD_LOCK:
+            geocoder = getattr(request.app.state, "geocoder", None)
+            if geocoder is None:
+                geocoder = Geocoder.from_db(conn)
+                request.app.state.geocoder = geocoder
+    return geocoder
+
+
+class BatchIn(BaseModel):
+    """Addresses to geocode, answered in the same order."""
+
+    addresses: list[str] = Field(max_length=MAX_BATCH, description=f"Up to {MAX_BATCH:,}")
+
+
+class CorrectionIn(BaseModel):
+    """A reviewer's choice: this text is that address."""
+
+    text: str = Field(min_length=1, max_length=500)
+    code: str = Field(min_length=6, max_length=40)
+
+
+@router.get("/api/v1/geocode")
+def geocode_one(
+    request: Request,
+    conn: SyncConnDep,
+    q: Annotated[str, Query(max_length=10_000, description="The address, as written")],
+) -> JSONResponse:
+    """Geocode one address.
+
+    The answer: code, level, standard address, location, confidence, band, elements,
+    explanation and the top candidates.
+    """
+    result = _geocoder(request, conn).geocode(q)
+    return JSONResponse(result_record(result, describe(conn, [result.code])))
+
+
+@router.post("/api/v1/geocode:batch")
+def geocode_batch(request: Request, conn: SyncConnDep, body: BatchIn) -> JSONResponse:
+    """Geocode up to 1,000 addresses; one result per address, in order, and band counts."""
+    results = _geocoder(request, conn).geocode_many(body.addresses)
+    described = describe(conn, [r.code for r in results])
+    records = [result_record(r, described) for r in results]
+    for rec in records:
+        rec.pop("candidates", None)
+    counts = Counter(r["band"] for r in records)
+    return JSONResponse({"results": records, "counts": dict(sorted(counts.items()))})
+
+
+@router.get("/api/v1/reverse")
+def reverse_geocode(
+    conn: SyncConnDep,
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    radius_m: Annotated[float, Query(gt=0, le=1_000)] = 50.0,
+) -> JSONResponse:
+    """Return the building a WGS84 point falls in, or the nearest door within ``radius_m``.
+
+    With its code, standard address and block path (district, street, community, grid).
+    """
+    return JSONResponse(reverse(conn, lon, lat, radius_m))
+
+
+@router.post("/api/v1/geocode/corrections", status_code=201)
+def correct(
+    request: Request,
+    conn: SyncConnDep,
+    body: CorrectionIn,
+    x_actor: Annotated[str, Header(max_length=100)] = "api",
+) -> JSONResponse:
+    """Save a reviewer's correction as an alias of the chosen code.
+
+    Who and when are kept; the same text then matches that code exactly.
+    """
+    created = add_alias(conn, body.code, body.text, actor=x_actor, kind="correction",
+                        source="geocoder review")  # fmt: skip
+    conn.commit()
+    _geocoder(request, conn).add_alias(body.code, body.text)
+    return JSONResponse({"code": body.code, "text": body.text, "created": created},
+                        status_code=201 if created else 200)  # fmt: skip

@@ -1,0 +1,297 @@
+"""Geocode a table file: every input row and column out, plus the geocoder's columns.
+
+Input: CSV (UTF-8, UTF-8 with BOM or GBK; comma, semicolon or tab), Excel ``.xlsx`` (first
+sheet), GeoPackage, GeoJSON or (Geo)Parquet. Output by the name's extension: ``.csv``
+(UTF-8 with BOM, so Excel opens it), ``.xlsx``, ``.parquet`` or ``.gpkg`` (points at the
+matched locations). Rows are matched in chunks by worker processes (one per core), which
+share the index loaded before they start; the standard texts and locations of the matched
+codes are read from the database a chunk at a time. A row that cannot be read (a CSV line
+with the wrong number of fields, an empty cell) comes out with ``band = reject`` and a
+reason: no row is ever dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import multiprocessing
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from geocode.errors import GeocodeError
+from geocode.match import MatchResult, match
+from geocode.service import RESULT_COLUMNS, describe, result_record
+from twin.load.reader import decode_text
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+    from pathlib import Path
+
+    import psycopg
+
+    from geocode.index import AddressIndex
+
+#: Rows per chunk handed to a worker.
+CHUNK_ROWS = 2_000
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".gpkg", ".geojson", ".json", ".parquet")
+_INDEX: AddressIndex | None = None  # set before the workers fork; read-only in them
+
+
+class BatchInputError(GeocodeError, ValueError):
+    """The file cannot be read as a table, or the address column is missing."""
+
+
+@dataclass
+class Table:
+    """Rows of a file: the header, the cells (strings) and a problem per row, if any."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+    problems: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class BatchSummary:
+    """What a batch did."""
+
+    rows: int
+    bands: Counter[str]
+    seconds: float
+
+    @property
+    def rows_per_second(self) -> float:
+        """Throughput of the whole run (reading, matching, describing, writing)."""
+        return self.rows / self.seconds if self.seconds else 0.0
+
+    def line(self) -> str:
+        """One line for people."""
+        b = self.bands
+        return (
+            f"{self.rows:,} rows: {b['accept']:,} accepted, {b['review']:,} to review, "
+            f"{b['reject']:,} rejected; {self.rows_per_second:,.0f} rows/s"
+        )
+
+
+def read_table(path: Path) -> Table:
+    """Read a CSV, Excel, GeoPackage, GeoJSON or Parquet file as a table of cells.
+
+    Raises
+    ------
+    BatchInputError
+        For a missing file, an unknown extension or an unreadable file.
+    """
+    if not path.is_file():
+        raise BatchInputError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".txt", ".tsv"):
+            return _read_csv(path)
+        if suffix == ".xlsx":
+            return _read_xlsx(path)
+        if suffix in (".gpkg", ".geojson", ".json", ".parquet"):
+            return _read_frame(path)
+    except BatchInputError:
+        raise
+    except Exception as exc:
+        raise BatchInputError(f"{path}: cannot be read ({exc})") from exc
+    raise BatchInputError(f"{path}: use one of {', '.join(TABLE_SUFFIXES)}")
+
+
+def _read_csv(path: Path) -> Table:
+    text = decode_text(path.read_bytes(), path)
+    first = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first.count) if any(d in first for d in ",;\t") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise BatchInputError(f"{path}: the file is empty") from None
+    except csv.Error as exc:
+        raise BatchInputError(f"{path}: the header cannot be read ({exc})") from None
+    table = Table([h.strip() for h in header], [])
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            table.problems[len(table.rows)] = f"malformed CSV line ({exc})"
+            table.rows.append([""] * len(header))
+            continue
+        if not cells:
+            continue
+        if len(cells) != len(header):
+            table.problems[len(table.rows)] = (
+                f"malformed CSV line: {len(cells)} fields where the header has {len(header)}"
+            )
+            cells = (cells + [""] * len(header))[: len(header)]
+        table.rows.append(cells)
+    return table
+
+
+def _read_xlsx(path: Path) -> Table:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise BatchInputError(f"{path}: the first sheet is empty")
+        columns = ["" if h is None else str(h).strip() for h in header]
+        table = Table(columns, [])
+        for values in rows:
+            cells = ["" if v is None else v for v in values][: len(columns)]
+            if all(c == "" for c in cells):
+                continue
+            table.rows.append(cells + [""] * (len(columns) - len(cells)))
+        return table
+    finally:
+        book.close()
+
+
+def _read_frame(path: Path) -> Table:
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        frame = pq.read_table(path).to_pandas()
+    else:
+        import pyogrio
+
+        frame = pyogrio.read_dataframe(path, read_geometry=False)
+    frame = frame.drop(columns=[c for c in frame.columns if c in ("geometry", "geom")])
+    columns = [str(c) for c in frame.columns]
+    rows = [["" if v is None else v for v in r] for r in frame.itertuples(index=False)]
+    return Table(columns, rows)
+
+
+def _match_chunk(texts: list[str]) -> list[MatchResult]:
+    assert _INDEX is not None
+    return [match(_INDEX, t) for t in texts]
+
+
+def _chunks(texts: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(texts), CHUNK_ROWS):
+        yield texts[i : i + CHUNK_ROWS]
+
+
+def match_texts(
+    index: AddressIndex,
+    texts: list[str],
+    workers: int = 2,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[list[MatchResult]]:
+    """Match texts in chunks, in order, with ``workers`` processes (1: in this process)."""
+    global _INDEX
+    if workers <= 1 or len(texts) <= CHUNK_ROWS:
+        for chunk in _chunks(texts):
+            out = [match(index, t) for t in chunk]
+            if progress:
+                progress(len(out))
+            yield out
+        return
+    _INDEX = index
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            for out in pool.map(_match_chunk, _chunks(texts)):
+                if progress:
+                    progress(len(out))
+                yield out
+    finally:
+        _INDEX = None
+
+
+def geocode_table(
+    conn: psycopg.Connection[Any],
+    index: AddressIndex,
+    table: Table,
+    column: str,
+    *,
+    workers: int = 2,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[str], list[list[Any]], BatchSummary]:
+    """Geocode one column of a table; return the output header, rows and a summary.
+
+    Raises
+    ------
+    BatchInputError
+        When ``column`` is not a column of the table.
+    """
+    if column not in table.columns:
+        raise BatchInputError(
+            f"column {column!r} is not in the file (columns: {', '.join(table.columns)})"
+        )
+    started = time.perf_counter()
+    at = table.columns.index(column)
+    texts = [
+        "" if i in table.problems else str(row[at] if row[at] is not None else "")
+        for i, row in enumerate(table.rows)
+    ]
+    taken = [c for c in RESULT_COLUMNS if c not in table.columns]
+    header = table.columns + taken
+    out_rows: list[list[Any]] = []
+    bands: Counter[str] = Counter()
+    for results in match_texts(index, texts, workers, progress):
+        described = describe(conn, [r.code for r in results])
+        for result in results:
+            i = len(out_rows)
+            if i in table.problems:
+                result.reason = table.problems[i]
+            elif not texts[i].strip():
+                result.reason = f"row {i + 1}: the {column} cell is empty"
+            rec = result_record(result, described)
+            bands[rec["band"]] += 1
+            out_rows.append(list(table.rows[i]) + [rec[c] for c in taken])
+    return header, out_rows, BatchSummary(len(out_rows), bands, time.perf_counter() - started)
+
+
+def write_table(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Write a table by the name's extension, through a temporary file moved into place.
+
+    Raises
+    ------
+    BatchInputError
+        For an extension the writer does not know.
+    """
+    suffix = path.suffix.lower()
+    tmp = path.with_name(f".{path.name}.part")
+    if suffix in (".csv", ".txt"):
+        with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows(rows)
+    elif suffix == ".xlsx":
+        import openpyxl
+
+        book = openpyxl.Workbook(write_only=True)
+        sheet = book.create_sheet("geocoded")
+        sheet.append(list(header))
+        for row in rows:
+            sheet.append(list(row))
+        book.save(tmp)
+    elif suffix in (".parquet", ".gpkg"):
+        _write_frame(tmp, suffix, header, rows)
+    else:
+        raise BatchInputError(f"{path}: write .csv, .xlsx, .parquet or .gpkg")
+    tmp.replace(path)
+
+
+def _write_frame(tmp: Path, suffix: str, header: Sequence[str], rows: Sequence[Any]) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame([list(r) for r in rows], columns=list(header))
+    for col in frame.columns:
+        if col not in ("lon", "lat", "confidence"):
+            frame[col] = frame[col].map(lambda v: None if v is None else str(v))
+    if suffix == ".parquet":
+        frame.to_parquet(tmp)
+        return
+    import geopandas as gpd
+
+    points = gpd.points_from_xy(frame["lon"], frame["lat"], crs="EPSG:4326")
+    gpd.GeoDataFrame(frame, geometry=points).to_file(tmp, driver="GPKG", layer="geocoded")
