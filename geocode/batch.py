@@ -259,7 +259,7 @@ def write_table(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]
         For an extension the writer does not know.
     """
     suffix = path.suffix.lower()
-    tmp = path.with_name(f".{path.name}.part")
+    tmp = path.with_name(f".{path.stem}.part{path.suffix}")
     if suffix in (".csv", ".txt"):
         with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)

@@ -70,6 +70,19 @@ def recreate_database(cluster: LocalCluster, name: str) -> str:
     return cluster.create_database(name)
 
 
+def fresh_database(cluster: LocalCluster, name: str) -> str:
+    """Recreate a database, migrate it and load the real administrative units."""
+    from twin.load.admin import load_admin
+
+    conninfo = recreate_database(cluster, name)
+    with contextlib.closing(connect(conninfo, autocommit=True)) as conn:
+        migrations.migrate(conn)
+    with contextlib.closing(connect(conninfo)) as conn:
+        load_admin(conn)
+        conn.commit()
+    return conninfo
+
+
 def drop_database(cluster: LocalCluster, name: str) -> None:
     """Drop database ``name`` from the cluster (closing its connections)."""
     with contextlib.closing(connect(cluster.conninfo("postgres"), autocommit=True)) as conn:

@@ -17,8 +17,8 @@ from shapely import box
 from tests.utils.cli import twin
 from twin.db.cluster import LocalCluster
 
-from ...conftest import TEST_DB, drop_database
-from .test_generate import DISTRICT, assert_tiles, fresh_database, one
+from ...conftest import TEST_DB, drop_database, fresh_database
+from .test_generate import DISTRICT, assert_tiles, one
 
 pytestmark = pytest.mark.db
 

@@ -22,32 +22,19 @@ import shapely
 
 from twin.address_codes import address_level
 from twin.codes import is_valid_id_number, is_valid_uscc
-from twin.db import migrate as migrations
 from twin.db.cluster import LocalCluster
 from twin.db.connect import connect
-from twin.load.admin import load_admin
 from twin.synth.buildings import KINDS
 from twin.synth.geometry import to_metric
 from twin.synth.noise import NOISE_KINDS
 from twin.synth.run import generate
 from twin.synth.truth import TRUTH_COLUMNS, export_truth
 
-from ...conftest import TEST_DB, drop_database, recreate_database
+from ...conftest import TEST_DB, drop_database, fresh_database
 
 pytestmark = pytest.mark.db
 DISTRICT, STREET = "440306", "440306017"
 KEY = f"{DISTRICT}:{STREET}:small:1"
-
-
-def fresh_database(cluster: LocalCluster, name: str) -> str:
-    """A migrated database with the real administrative units loaded."""
-    conninfo = recreate_database(cluster, name)
-    with contextlib.closing(connect(conninfo, autocommit=True)) as conn:
-        migrations.migrate(conn)
-    with contextlib.closing(connect(conninfo)) as conn:
-        load_admin(conn)
-        conn.commit()
-    return conninfo
 
 
 def run(target: str, seed: int, **kw: Any) -> Any:
