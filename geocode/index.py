@@ -14,6 +14,7 @@ so that the same rules apply to the library and to the queries.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections import defaultdict
@@ -23,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 import ahocorasick
 
 from geocode.normalize import normalize
+from twin.address_codes import address_level
+from twin.errors import CodeError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -100,12 +103,11 @@ class AddressIndex:
     building_parent: dict[str, str] = field(default_factory=dict)
     #: (building code, unit number) → unit code.
     units: dict[tuple[str, str], str] = field(default_factory=dict)
-    #: (building code, floor number) → floor code.
-    floors: dict[tuple[str, int], str] = field(default_factory=dict)
-    #: (building code, room number) → [(unit number or "", room code)].
-    rooms: dict[tuple[str, str], list[tuple[str, str]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    #: building code → its floors and rooms packed in one string (see :meth:`rooms_of`):
+    #: ``|F12:F012|R1203:1:000001|``; about 16 bytes a room, so the city's fit in memory.
+    inside: dict[str, str] = field(default_factory=dict)
+    _inside: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list), repr=False)
+    _rooms: int = 0
     _automaton: Any = field(default=None, repr=False)
     _dirty: bool = field(default=True, repr=False)
     _pending: list[tuple[str, str, str, str]] = field(default_factory=list, repr=False)
@@ -144,8 +146,11 @@ class AddressIndex:
     def add(self, row: dict[str, Any]) -> None:
         """Add one standard address row (the columns of :data:`ADDRESS_SQL`)."""
         code, level = row["code"], row["level"]
-        self.levels[code] = level
-        self.places[code] = Place(row["district_code"], row["street_code"], row["community_code"])
+        if level not in ("floor", "room"):  # those follow from their building (:meth:`level`)
+            self.levels[code] = level
+            self.places[code] = Place(
+                row["district_code"], row["street_code"], row["community_code"]
+            )
         if level not in ("room", "floor") and row.get("text"):
             self.texts.setdefault(normalize(row["text"], strip_relative=False).text, code)
         road_id, door_no = row.get("road_id"), number_of(row.get("door_no"))
@@ -172,11 +177,12 @@ class AddressIndex:
         elif level == "unit" and building:
             self.units[(building, number_of(row.get("unit")) or "")] = code
         elif level == "floor" and building and row.get("floor_no") is not None:
-            self.floors[(building, int(row["floor_no"]))] = code
+            self._inside[building].append(f"F{int(row['floor_no'])}:{_ref(building, code)}")
         elif level == "room" and building:
             room_no = number_of(row.get("room")) or ""
             unit = number_of(row.get("unit")) or ""
-            self.rooms[(building, room_no)].append((unit, code))
+            self._inside[building].append(f"R{room_no}:{unit}:{_ref(building, code)}")
+            self._rooms += 1
 
     def finish(self) -> None:
         """Resolve the keys that need other rows (doors need their road's code)."""
@@ -185,6 +191,40 @@ class AddressIndex:
             if road is not None:
                 self.doors[(road, door_no)] = code
         self._pending.clear()
+        for building, entries in self._inside.items():
+            self.inside[building] = "|" + "|".join(entries) + "|"
+        self._inside.clear()
+
+    def rooms_of(self, building: str, room_no: str) -> list[tuple[str, str]]:
+        """Return ``(unit number or "", room code)`` of a building's rooms with this number."""
+        packed = self.inside.get(building, "")
+        key = f"|R{room_no}:"
+        out, at = [], packed.find(key)
+        while at >= 0:
+            end = packed.index("|", at + 1)
+            _, unit, ref = packed[at + 1 : end].split(":")
+            out.append((unit, _unref(building, ref)))
+            at = packed.find(key, end)
+        return out
+
+    def floor_of(self, building: str, floor_no: int) -> str | None:
+        """Return the code of a building's floor, or None."""
+        packed = self.inside.get(building, "")
+        at = packed.find(f"|F{floor_no}:")
+        if at < 0:
+            return None
+        end = packed.index("|", at + 1)
+        return _unref(building, packed[at + 1 : end].split(":")[1])
+
+    def level(self, code: str | None) -> str | None:
+        """Return the level of a code the index holds (floors and rooms by their shape)."""
+        if not code:
+            return None
+        found = self.levels.get(code)
+        if found is None and len(code) > 19 and code[:19] in self.building_parent:
+            with contextlib.suppress(CodeError):
+                return address_level(code)
+        return found
 
     def add_alias(self, code: str, text: str) -> None:
         """Add an alias of ``code``: its whole text, and the new name it brings.
@@ -213,7 +253,7 @@ class AddressIndex:
             self.add_name(runs[0], self.levels.get(target, "compound"), target, alias=True)
 
     def _alias_target(self, code: str) -> str | None:
-        level = self.levels.get(code)
+        level = self.level(code)
         if level in ("road", "compound"):
             return code
         if level in ("building", "unit", "floor", "room"):
@@ -253,7 +293,7 @@ class AddressIndex:
 
     def place(self, code: str) -> Place:
         """Return the administrative units of a code (unknown ones as None)."""
-        return self.places.get(code) or Place(None, None, None)
+        return self.places.get(code) or self.places.get(code[:19]) or Place(None, None, None)
 
     def stats(self) -> dict[str, int]:
         """Sizes, for logs and the benchmark."""
@@ -262,7 +302,7 @@ class AddressIndex:
             "texts": len(self.texts),
             "doors": len(self.doors),
             "buildings": len(self.buildings),
-            "rooms": sum(len(v) for v in self.rooms.values()),
+            "rooms": self._rooms,
         }
 
 
@@ -281,6 +321,15 @@ JOIN twin.address d ON d.code = a.address_code WHERE d.status <> 'retired' ORDER
 ADMIN_SQL = """
 SELECT code, level, name FROM twin.admin_unit
 WHERE level IN ('district', 'street', 'community') ORDER BY length(code), code"""
+
+
+def _ref(building: str, code: str) -> str:
+    """Return a code as stored in its building's entry: the suffix, or ``=`` and the code."""
+    return code[len(building) :] if code.startswith(building) else "=" + code
+
+
+def _unref(building: str, ref: str) -> str:
+    return ref[1:] if ref.startswith("=") else building + ref
 
 
 def build_index(

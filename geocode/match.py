@@ -301,12 +301,12 @@ def _anchors(index: AddressIndex, scan: _Scan) -> list[tuple[str, list[Step]]]:
                 steps += door_steps
                 break
         else:
-            if any(index.levels.get(d) == "door" for d, _ in doors):
+            if any(index.level(d) == "door" for d, _ in doors):
                 steps.append(Step("door", doors[0][1][-1].input, None, "conflict"))
         anchors.append((hit.code, steps))
     for door_code, door_steps in doors:
         behind = [c for c in index.compounds_at_door.get(door_code, []) if c not in named_codes]
-        if index.levels.get(door_code) == "door" and behind:
+        if index.level(door_code) == "door" and behind:
             named = [Step("compound", n, None, "conflict") for n, _, _ in scan.compounds[:1]]
             anchors += [(c, [*door_steps, Step("compound", None, None, "derived"), *named])
                         for c in behind]  # fmt: skip
@@ -317,7 +317,7 @@ def _anchors(index: AddressIndex, scan: _Scan) -> list[tuple[str, list[Step]]]:
 
 def _descend(index: AddressIndex, scan: _Scan, anchor: str, steps: list[Step]) -> Candidate:
     """Follow the numbers down from an anchor as far as the keys lead."""
-    code, level = anchor, index.levels.get(anchor, "")
+    code, level = anchor, index.level(anchor) or ""
     wanted = level
     nums = scan.numbers
     bno = nums.get("building")
@@ -357,7 +357,7 @@ def _inside(
             code, level = found, "unit"
     room = nums.get("room")
     if room is not None:
-        rooms = index.rooms.get((building, room), [])
+        rooms = index.rooms_of(building, room)
         if unit is not None and len(rooms) > 1:
             rooms = [r for r in rooms if r[0] == unit] or rooms
         if len(rooms) == 1:
@@ -366,7 +366,7 @@ def _inside(
         steps.append(Step("room", f"{room}室", None, "ambiguous" if rooms else "not_found"))
     floor = nums.get("floor")
     if floor is not None and floor.isdigit():
-        found = index.floors.get((building, int(floor)))
+        found = index.floor_of(building, int(floor))
         steps.append(Step("floor", f"{floor}层", f"{floor}层" if found else None,
                           "exact" if found else "not_found"))  # fmt: skip
         if found and level == "building":
@@ -428,7 +428,7 @@ def match(index: AddressIndex, text: str) -> MatchResult:
         return out
     exact = index.texts.get(t)
     if exact is not None:
-        out.code, out.level = exact, index.levels.get(exact)
+        out.code, out.level = exact, index.level(exact)
         out.confidence, out.band = 1.0, "accept"
         out.explain = [Step("text", t, t, "exact")]
         out.candidates = [Candidate(exact, out.level or "", 100.0)]
@@ -463,7 +463,7 @@ def _admin_only(index: AddressIndex, scan: _Scan, out: MatchResult) -> MatchResu
     if code is None:
         out.reason = "no known road, compound or administrative unit of the library"
         return out
-    out.code, out.level = code, index.levels.get(code)
+    out.code, out.level = code, index.level(code)
     out.explain = [Step(out.level or "", None, code, "exact")]
     out.candidates = [Candidate(code, out.level or "", 1.0)]
     out.confidence = 0.3

@@ -1,0 +1,237 @@
+"""Benchmark of the geocoder: accuracy on the generator's truth, speed against two baselines.
+
+Run: ``.venv/bin/python -m bench.geocode [--scale medium] [--seed 2] [--baseline-queries 300]``
+
+Generates Bao'an (440306) at the given scale and seed into a scratch database (the matcher
+was developed on seed 1 of one street: other seeds are unseen data), then, in one run:
+
+- **accuracy** of ``twin geocode``'s matcher on every truth row: top-1 code at the truth's
+  level, per noise kind, precision of the ``accept`` band, shares of ``review``/``reject``;
+- **speed**: the whole file path (read a CSV of the messy addresses, match, read standard texts
+  and locations, write the geocoded CSV) with 1 and 2 worker processes, against two
+  baselines over the same library and queries: PostgreSQL ``pg_trgm`` similarity search (GIN
+  index, top-1 standard text) and ``rapidfuzz.process.extractOne`` over the standard texts
+  (on a sample: they are slow); their top-1 accuracy on the same sample;
+- **memory** of the loaded index, per room, and extrapolated to the city's 11 million rooms;
+- **HTTP**: p50/p99 latency of ``GET /api/v1/geocode`` at 8 concurrent clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import gc
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.common import scratch_database, write_results
+from geocode.batch import geocode_table, read_table, write_table
+from geocode.index import load_index
+from geocode.match import match
+from twin.db.connect import connect
+from twin.load.admin import load_admin
+from twin.synth.run import generate
+
+#: The city's rooms, for the memory extrapolation (DESIGN.md).
+CITY_ROOMS = 11_000_000
+TRGM_SQL = (
+    "SELECT code FROM twin.address WHERE text %% %(q)s AND level IN ('building', 'room') "
+    "ORDER BY similarity(text, %(q)s) DESC LIMIT 1"
+)
+
+
+def _accuracy(index: Any, truth: list[tuple[str, str, str]]) -> dict[str, Any]:
+    right, bands, accepted_right = 0, Counter[str](), 0
+    kind_right, kind_total = Counter[str](), Counter[str]()
+    for text, noise, code in truth:
+        result = match(index, text)
+        ok = result.code == code
+        right += ok
+        bands[result.band] += 1
+        accepted_right += ok and result.band == "accept"
+        for kind in noise.split("+"):
+            kind_total[kind] += 1
+            kind_right[kind] += ok
+    n = len(truth)
+    return {
+        "rows": n,
+        "top1": round(right / n, 5),
+        "accept_precision": round(accepted_right / max(1, bands["accept"]), 5),
+        "accept_share": round(bands["accept"] / n, 4),
+        "review_share": round(bands["review"] / n, 4),
+        "reject_share": round(bands["reject"] / n, 4),
+        "top1_by_noise": {k: round(kind_right[k] / t, 4) for k, t in sorted(kind_total.items())},
+    }
+
+
+def _file_speed(conn: Any, index: Any, truth: list[tuple[str, str, str]], workers: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "in.csv", Path(tmp) / "out.csv"
+        with src.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["id", "address"])
+            writer.writerows((i, t) for i, (t, _, _) in enumerate(truth))
+        started = time.perf_counter()
+        table = read_table(src)
+        header, rows, _ = geocode_table(conn, index, table, "address", workers=workers)
+        write_table(out, header, rows)
+        return len(truth) / (time.perf_counter() - started)
+
+
+def _baselines(conn: Any, sample: list[tuple[str, str, str]]) -> dict[str, Any]:
+    from rapidfuzz import process
+
+    library = conn.execute(
+        "SELECT text, code FROM twin.address WHERE level IN ('building', 'room')"
+    ).fetchall()
+    texts = [t for t, _ in library]
+    codes = [c for _, c in library]
+    conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    # The generator builds this index too; the baseline needs it either way.
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS address_text_trgm_idx ON twin.address "
+        "USING gin (text gin_trgm_ops)"
+    )
+    conn.execute("SET pg_trgm.similarity_threshold = 0.3")
+    conn.commit()
+    out: dict[str, Any] = {"library_texts": len(texts), "sample": len(sample)}
+    runs = {
+        "pg_trgm": lambda q: (conn.execute(TRGM_SQL, {"q": q}).fetchone() or [None])[0],
+        "rapidfuzz_extractOne": lambda q: codes[process.extractOne(q, texts)[2]],
+    }
+    for name, find in runs.items():
+        right = 0
+        started = time.perf_counter()
+        for text, _, code in sample:
+            right += find(text) == code
+        seconds = time.perf_counter() - started
+        out[name] = {"per_second": round(len(sample) / seconds, 1),
+                     "top1": round(right / len(sample), 4)}  # fmt: skip
+    return out
+
+
+def _memory(conn: Any) -> dict[str, Any]:
+    gc.collect()
+    tracemalloc.start()
+    index = load_index(conn)
+    current, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rooms = index.stats()["rooms"]
+    per_room = current / max(1, rooms)
+    return {"index_mb": round(current / 1e6, 1), "rooms": rooms,
+            "bytes_per_room": round(per_room), "city_estimate_gb":
+            round(per_room * CITY_ROOMS / 1e9, 2)}  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _http(url: str, queries: list[str], clients: int = 8) -> dict[str, Any]:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": url}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.asgi:app", "--port", str(port), "--log-level",
+         "warning"],
+        env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/api/v1/geocode", params={"q": queries[0]}).status_code == 200:
+                    break
+            time.sleep(0.2)
+        times: list[float] = []
+        lock = threading.Lock()
+        chunks = [queries[i::clients] for i in range(clients)]
+
+        def worker(chunk: list[str]) -> None:
+            with httpx.Client(base_url=base, timeout=30) as client:
+                for q in chunk:
+                    started = time.perf_counter()
+                    client.get("/api/v1/geocode", params={"q": q}).raise_for_status()
+                    with lock:
+                        times.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    times.sort()
+    return {"clients": clients, "queries": len(times), "per_second": round(len(times) / wall, 1),
+            "p50_ms": round(statistics.median(times) * 1000, 2),
+            "p99_ms": round(times[int(0.99 * (len(times) - 1))] * 1000, 2)}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", default="medium", choices=["small", "medium"])
+    parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument("--baseline-queries", type=int, default=300)
+    parser.add_argument("--http-queries", type=int, default=2000)
+    args = parser.parse_args()
+    cluster, conninfo = scratch_database("twin_bench_geocode")
+    figures: dict[str, Any] = {"scale": args.scale, "seed": args.seed, "district": "440306"}
+    with contextlib.closing(connect(conninfo)) as conn:
+        load_admin(conn)
+        conn.commit()
+        generate(conn, "440306", args.scale, args.seed, workers=2, conninfo=conninfo)
+        conn.execute("ANALYZE")
+        conn.commit()
+        truth = conn.execute(
+            "SELECT messy_address, noise, address_code FROM twin.synth_truth ORDER BY source_id"
+        ).fetchall()
+        started = time.perf_counter()
+        index = load_index(conn)
+        figures["index_load_s"] = round(time.perf_counter() - started, 2)
+        figures["index"] = index.stats()
+        figures["accuracy"] = _accuracy(index, truth)
+        print("accuracy", figures["accuracy"], flush=True)
+        speed = {f"workers_{w}": round(_file_speed(conn, index, truth, w), 1) for w in (1, 2)}
+        speed["per_core"] = speed["workers_1"]
+        figures["file_rows_per_second"] = speed
+        print("speed", speed, flush=True)
+        sample = random.Random(1).sample(truth, min(args.baseline_queries, len(truth)))
+        ours = sum(match(index, t).code == c for t, _, c in sample) / len(sample)
+        base = _baselines(conn, sample)
+        base["citytwin_top1_on_sample"] = round(ours, 4)
+        base["speedup_vs_pg_trgm"] = round(speed["per_core"] / base["pg_trgm"]["per_second"], 1)
+        base["speedup_vs_rapidfuzz"] = round(
+            speed["per_core"] / base["rapidfuzz_extractOne"]["per_second"], 1
+        )
+        figures["baselines"] = base
+        print("baselines", base, flush=True)
+        del index
+        figures["memory"] = _memory(conn)
+        queries = [
+            t for t, _, _ in random.Random(2).sample(truth, min(args.http_queries, len(truth)))
+        ]
+    figures["http"] = _http(cluster.url("twin_bench_geocode"), queries)
+    write_results("geocode", figures)
+
+
+if __name__ == "__main__":
+    main()
