@@ -15,7 +15,9 @@ from blocks.errors import (
     LinkError,
     SerialExhaustedError,
 )
+from geocode.batch import BatchInputError
 from geocode.errors import AddressInputError, AddressNotFoundError, VersionConflictError
+from geocode.jobs import JobInputError, JobNotFoundError, JobNotReadyError
 from tiles.errors import TileCoordError, UnknownLayerError
 from twin.errors import (
     CodeError,
@@ -48,6 +50,10 @@ STATUS_CODES: dict[type[Exception], int] = {
     VersionConflictError: 412,
     UnknownLayerError: 404,
     EntityNotFoundError: 404,
+    BatchInputError: 422,
+    JobInputError: 422,
+    JobNotFoundError: 404,
+    JobNotReadyError: 409,
     EntityClassError: 422,
     CodingInputError: 422,
     LinkError: 422,

@@ -8,13 +8,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from api.errors import STATUS_CODES, add_exception_handlers
-from api.routes import addresses, entities, geocode, health
+from api.routes import addresses, entities, geocode, health, jobs
 from api.routes.tiles import tiles_router
+from geocode.jobs import JobRunner, JobStore
 from tiles.listener import listen_for_changes
 from tiles.service import new_cache
 from twin import __version__
@@ -75,6 +77,13 @@ def create_app(
         )
         sync_pool.open(wait=False)
         app.state.sync_pool = sync_pool
+        runner = JobRunner(
+            app.state.job_store,
+            lambda: psycopg.connect(conninfo),
+            lambda conn: geocode.app_geocoder(app, conn).index,
+        )
+        runner.start()
+        app.state.job_runner = runner
         listener = None
         if tiles.invalidate_on_change:
             listener = asyncio.create_task(
@@ -87,6 +96,7 @@ def create_app(
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
+            runner.stop()
             await pool.close()
             sync_pool.close()
 
@@ -100,11 +110,13 @@ def create_app(
     app.state.db_timeout_s = float(settings.db.connect_timeout_s)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.state.tile_cache = cache
+    app.state.job_store = JobStore(settings.home_abs / "jobs")
     app.state.tiles_ready = asyncio.Event()
     app.include_router(health.router)
     app.include_router(addresses.router)
     app.include_router(entities.router)
     app.include_router(geocode.router)
+    app.include_router(jobs.router)
     app.include_router(tiles_router(cache, tiles.privacy_threshold, tiles.max_age_s))
     add_exception_handlers(app, STATUS_CODES)
     return app

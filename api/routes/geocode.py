@@ -11,7 +11,7 @@ import threading
 from collections import Counter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -26,16 +26,20 @@ MAX_BATCH = 1_000
 _LOAD_LOCK = threading.Lock()
 
 
-def _geocoder(request: Request, conn: Any) -> Geocoder:
+def app_geocoder(app: FastAPI, conn: Any) -> Geocoder:
     """Return the application's geocoder, loading the library on first use."""
-    geocoder: Geocoder | None = getattr(request.app.state, "geocoder", None)
+    geocoder: Geocoder | None = getattr(app.state, "geocoder", None)
     if geocoder is None:
         with _LOAD_LOCK:
-            geocoder = getattr(request.app.state, "geocoder", None)
+            geocoder = getattr(app.state, "geocoder", None)
             if geocoder is None:
                 geocoder = Geocoder.from_db(conn)
-                request.app.state.geocoder = geocoder
+                app.state.geocoder = geocoder
     return geocoder
+
+
+def _geocoder(request: Request, conn: Any) -> Geocoder:
+    return app_geocoder(request.app, conn)
 
 
 class BatchIn(BaseModel):

@@ -8,6 +8,7 @@ import contextlib
 import csv
 import json
 import os
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from pydantic import SecretStr
 from api.main import create_app
 from geocode.batch import BatchInputError, geocode_table, read_table, write_table
 from geocode.index import AddressIndex, load_index
+from geocode.jobs import JobNotReadyError, JobStore
 from geocode.match import match
 from geocode.service import reverse
 from tests.utils.cli import twin
@@ -213,3 +215,54 @@ def test_a_correction_is_matched_exactly_next_time(
     assert match(fresh, text).code == building
     unknown = client.post("/api/v1/geocode/corrections", json={"text": text, "code": "4403069"})
     assert unknown.status_code == 404
+
+
+def _job_client(street: tuple[str, str], home: Path) -> TestClient:
+    settings = TwinSettings(home=home, db=PostgresSettings(database_url=SecretStr(street[1])))
+    return TestClient(create_app(settings, tiles=TileSettings(invalidate_on_change=False)))
+
+
+def _wait(client: TestClient, job_id: str) -> dict[str, Any]:
+    for _ in range(600):
+        state = client.get(f"/api/v1/jobs/{job_id}").json()
+        if state["status"] in ("done", "failed"):
+            return state
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish: {state}")
+
+
+def test_a_geocoding_job_runs_and_survives_a_restart(
+    street: tuple[str, str], tmp_path: Path
+) -> None:
+    sample = _truth_sample(street[0], 40)
+    data = ("地址\n" + "\n".join(t for t, _ in sample) + "\n").encode("gbk")
+    with _job_client(street, tmp_path) as client:
+        res = client.post("/api/v1/jobs/geocode", files={"file": ("records.csv", data)},
+                          data={"column": "地址", "output": "xlsx"})  # fmt: skip
+        assert res.status_code == 202, res.text
+        job = res.json()
+        assert job["rows"] == len(sample) and res.headers["location"] == job["url"]
+        state = _wait(client, job["id"])
+        assert state["status"] == "done" and state["progress"] == 1.0, state
+        assert sum(state["bands"].values()) == len(sample)
+        download = client.get(state["result_url"])
+        assert download.status_code == 200
+        (tmp_path / "result.xlsx").write_bytes(download.content)
+        table = read_table(tmp_path / "result.xlsx")
+        codes = [r[table.columns.index("code")] for r in table.rows]
+        assert sum(c == code for c, (_, code) in zip(codes, sample, strict=True)) >= len(sample) - 1
+        wrong = client.post("/api/v1/jobs/geocode", files={"file": ("r.csv", data)},
+                            data={"column": "address"})  # fmt: skip
+        assert wrong.status_code == 422 and "'address' is not in r.csv" in wrong.json()["detail"]
+        assert client.get("/api/v1/jobs/0123456789abcdef").status_code == 404
+    # A server that stopped while a job ran: the next one runs it again to the end.
+    store = JobStore(tmp_path / "jobs")
+    pending = store.create("late.csv", data, "地址", "csv", "clerk-1")
+    pending.status, pending.done_rows = "running", 10
+    store.save(pending)
+    with pytest.raises(JobNotReadyError, match="is running"):
+        store.result_path(pending.id)
+    with _job_client(street, tmp_path) as client:
+        state = _wait(client, pending.id)
+        assert state["status"] == "done" and state["attempts"] == 1 and state["done_rows"] == 40
+        assert client.get(f"/api/v1/jobs/{pending.id}/result").status_code == 200

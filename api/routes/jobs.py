@@ -1,0 +1,66 @@
+"""Geocoding jobs over HTTP: upload a file, follow its progress, download the result.
+
+Jobs live on disk under the data home (:mod:`geocode.jobs`) and run one at a time in a
+background thread; a job queued or running when the server stopped runs again at the next
+start.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Header, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse
+
+from geocode.jobs import MAX_UPLOAD_BYTES, JobInputError, JobRunner, JobStore
+
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+_MEDIA = {
+    ".csv": "text/csv; charset=utf-8",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".parquet": "application/vnd.apache.parquet",
+    ".gpkg": "application/geopackage+sqlite3",
+}
+
+
+def _store(request: Request) -> JobStore:
+    store: JobStore = request.app.state.job_store
+    return store
+
+
+@router.post("/geocode", status_code=202)
+async def submit(
+    request: Request,
+    file: Annotated[UploadFile, File(description="CSV, XLSX, GeoPackage, GeoJSON or Parquet")],
+    column: Annotated[str, Form(min_length=1, max_length=200, description="Address column")],
+    output: Annotated[str, Form(description="csv, xlsx, parquet or gpkg")] = "csv",
+    x_actor: Annotated[str, Header(max_length=100)] = "api",
+) -> JSONResponse:
+    """Queue a file for geocoding; the answer holds the job and where to follow it."""
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise JobInputError(f"{file.filename}: larger than {MAX_UPLOAD_BYTES // 2**20} MB")
+    job = _store(request).create(file.filename or "upload.csv", data, column, output, x_actor)
+    runner: JobRunner = request.app.state.job_runner
+    runner.submit(job.id)
+    body = job.as_dict() | {"url": f"/api/v1/jobs/{job.id}"}
+    return JSONResponse(body, status_code=202, headers={"Location": body["url"]})
+
+
+@router.get("/{job_id}")
+def status(request: Request, job_id: str) -> JSONResponse:
+    """Return a job's state: status, rows, rows done, progress, bands, error."""
+    job = _store(request).get(job_id)
+    body = job.as_dict()
+    if job.status == "done":
+        body["result_url"] = f"/api/v1/jobs/{job.id}/result"
+    return JSONResponse(body)
+
+
+@router.get("/{job_id}/result")
+def result(request: Request, job_id: str) -> FileResponse:
+    """Download the geocoded file of a finished job (409 while it is not done)."""
+    path = _store(request).result_path(job_id)
+    return FileResponse(
+        path, media_type=_MEDIA[path.suffix], filename=f"geocoded-{job_id}{path.suffix}"
+    )
