@@ -85,6 +85,17 @@ def describe(conn: psycopg.Connection[Any], codes: Sequence[str | None]) -> dict
     return {code: Described(text, lon, lat) for code, text, lon, lat in rows}
 
 
+async def describe_async(
+    conn: psycopg.AsyncConnection[Any], codes: Sequence[str | None]
+) -> dict[str, Described]:
+    """:func:`describe` on an asynchronous connection."""
+    wanted = sorted({c for c in codes if c})
+    if not wanted:
+        return {}
+    cur = await conn.execute(_DESCRIBE_SQL, {"codes": wanted})
+    return {code: Described(text, lon, lat) for code, text, lon, lat in await cur.fetchall()}
+
+
 def result_record(result: MatchResult, described: dict[str, Described]) -> dict[str, Any]:
     """Return the JSON record of one result: the match fields plus standard address and location.
 
