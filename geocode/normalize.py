@@ -59,7 +59,10 @@ _NEAR = re.compile(
 _BESIDE = re.compile(rf"(?:斜对面|正对面|对面|旁边|隔壁|附近|周边|旁)+(?=$|{_SEP_CLASS})")
 _REPEATED_SEP = re.compile(rf"(?<={_SEP_CLASS})[{re.escape(SEPARATORS)}\-]+|-(?=-)")
 _EDGE_SEP = re.compile(rf"^[{re.escape(SEPARATORS)}\- ]+|[{re.escape(SEPARATORS)}\- ]+$")
-_BUILDING = re.compile(r"(?<=[0-9A-Z])(?:号楼|#楼|#|座|幢)")
+# 号楼 is a building only where a name does not go on after it: 79号楼岗村 is door 79 of 楼岗村.
+_BUILDING = re.compile(
+    r"(?<=[0-9A-Z])(?:(?:号楼|#楼)(?![\u3400-\u9fff])|(?:号楼|#楼)(?=[单层室])|#|座|幢)"
+)
 _BUILDING_LOU = re.compile(r"(?<=[0-9])楼(?=[0-9]*单元)")
 _FLOOR = re.compile(r"(?<=[0-9])(?:楼|F)")
 _ROOM = re.compile(r"(?<=[0-9])(?:房|户)(?![0-9]厅)")
