@@ -16,6 +16,7 @@ from blocks.errors import (
     SerialExhaustedError,
 )
 from geocode.errors import AddressInputError, AddressNotFoundError, VersionConflictError
+from models3d.errors import ContentNotFoundError, UnsafePathError
 from tiles.errors import TileCoordError, UnknownLayerError
 from twin.errors import (
     CodeError,
@@ -53,6 +54,8 @@ STATUS_CODES: dict[type[Exception], int] = {
     LinkError: 422,
     CodingConflictError: 409,
     SerialExhaustedError: 409,
+    UnsafePathError: 400,
+    ContentNotFoundError: 404,
 }
 
 
