@@ -40,11 +40,41 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def file_response(found: StoredFile, if_none_match: str | None, cache_control: str) -> Response:
-    """Answer with the file, or 304 when the client's copy is current."""
-    headers = {"ETag": found.etag, "Cache-Control": cache_control}
-    if etag_matches(if_none_match, found.etag):
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether the response is to be gzipped: ``Accept-Encoding`` names gzip.
+
+    The same test as the application's GZip middleware, so that an ETag always names the
+    representation sent (the middleware compresses whatever this route leaves unencoded).
+
+    Examples
+    --------
+    >>> accepts_gzip("gzip, deflate, br"), accepts_gzip("br"), accepts_gzip(None)
+    (True, False, False)
+    """
+    return "gzip" in (accept_encoding or "")
+
+
+def file_response(
+    store: FileStore,
+    found: StoredFile,
+    if_none_match: str | None,
+    accept_encoding: str | None,
+    cache_control: str,
+) -> Response:
+    """Answer with the file (gzip-compressed when the client takes it), or 304 when current.
+
+    The compressed file is another representation, so it has its own strong ETag (``-gz``):
+    the application's GZip middleware would send both under one ETag, so this route compresses
+    by itself and the middleware leaves encoded responses alone.
+    """
+    gz = accepts_gzip(accept_encoding)
+    etag = found.etag[:-1] + '-gz"' if gz else found.etag
+    headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding"}
+    if etag_matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
+    if gz:
+        headers["Content-Encoding"] = "gzip"
+        return Response(store.gzipped(found), media_type=found.media_type, headers=headers)
     return FileResponse(found.path, media_type=found.media_type, headers=headers)
 
 
@@ -91,19 +121,22 @@ def threed_router(settings: TwinSettings) -> APIRouter:
     def tileset_file(
         path: Annotated[str, Path(description="TILESET/FILE, e.g. city/tileset.json")],
         if_none_match: Annotated[str | None, Header(max_length=1000)] = None,
+        accept_encoding: Annotated[str | None, Header(max_length=1000)] = None,
     ) -> Response:
         """Return a tileset's ``tileset.json`` or one of its content files."""
         found = store.get(path)
-        is_root = found.path.name == TILESET_JSON
-        return file_response(found, if_none_match, "no-cache" if is_root else content_cache)
+        cache = "no-cache" if found.path.name == TILESET_JSON else content_cache
+        return file_response(store, found, if_none_match, accept_encoding, cache)
 
     @router.get("/viewer/{path:path}", response_class=Response, responses=_ERRORS)
     def viewer_file(
         path: Annotated[str, Path(description="e.g. threed/threed.html")],
         if_none_match: Annotated[str | None, Header(max_length=1000)] = None,
+        accept_encoding: Annotated[str | None, Header(max_length=1000)] = None,
     ) -> Response:
         """Return a file of the browser viewer (``threed/threed.html`` shows 3D Tiles)."""
-        return file_response(viewer.get(path), if_none_match, "no-cache")
+        found = viewer.get(path)
+        return file_response(viewer, found, if_none_match, accept_encoding, "no-cache")
 
     # HEAD answers as GET does (FastAPI adds no HEAD by itself); one OpenAPI entry per path.
     for route, func in (

@@ -12,6 +12,7 @@ A tileset is any folder under the root that holds a ``tileset.json``: ``city``, 
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import threading
 from collections import OrderedDict
@@ -99,6 +100,11 @@ def safe_parts(path: str) -> tuple[str, ...]:
     return parts
 
 
+def content_etag(data: bytes) -> str:
+    """Return the strong ETag (quoted) of some content: its SHA-256, 40 hex digits."""
+    return f'"{hashlib.sha256(data).hexdigest()[:40]}"'
+
+
 class FileStore:
     """Files under one root folder, with their ETags cached by (inode, size, mtime).
 
@@ -108,13 +114,22 @@ class FileStore:
         The folder; nothing outside it is ever served.
     what
         What the folder holds, for error messages (e.g. "the viewer").
+    cache_entries
+        How many files' ETags to remember.
+    gzip_cache_bytes
+        How many bytes of gzip-compressed files to keep (most recently used first).
     """
 
-    def __init__(self, root: Path, what: str, cache_entries: int = 4096) -> None:
+    def __init__(
+        self, root: Path, what: str, cache_entries: int = 4096, gzip_cache_bytes: int = 64 << 20
+    ) -> None:
         self.root = root.expanduser().resolve()
         self.what = what
         self._etags: OrderedDict[Path, tuple[tuple[int, int, int], str]] = OrderedDict()
         self._cache_entries = cache_entries
+        self._gzipped: OrderedDict[str, bytes] = OrderedDict()
+        self._gzip_bytes = 0
+        self._gzip_budget = gzip_cache_bytes
         self._lock = threading.Lock()
 
     def get(self, path: str) -> StoredFile:
@@ -151,23 +166,44 @@ class FileStore:
             if cached is not None and cached[0] == key:
                 self._etags.move_to_end(path)
                 return cached[1]
-        digest = hashlib.sha256()
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        etag = f'"{digest.hexdigest()[:40]}"'
+        etag = content_etag(path.read_bytes())
         with self._lock:
             self._etags[path] = (key, etag)
             while len(self._etags) > self._cache_entries:
                 self._etags.popitem(last=False)
         return etag
 
+    def gzipped(self, found: StoredFile) -> bytes:
+        """Return a file gzip-compressed (level 6), cached by its ETag.
+
+        A file rewritten since ``found`` was looked up is compressed as it now is, and not
+        cached under the old ETag.
+        """
+        with self._lock:
+            cached = self._gzipped.get(found.etag)
+            if cached is not None:
+                self._gzipped.move_to_end(found.etag)
+                return cached
+        raw = found.path.read_bytes()
+        packed = gzip.compress(raw, compresslevel=6, mtime=0)
+        if content_etag(raw) != found.etag or len(packed) > self._gzip_budget:
+            return packed
+        with self._lock:
+            if found.etag not in self._gzipped:
+                self._gzipped[found.etag] = packed
+                self._gzip_bytes += len(packed)
+            while self._gzip_bytes > self._gzip_budget:
+                self._gzip_bytes -= len(self._gzipped.popitem(last=False)[1])
+        return packed
+
 
 class TilesetStore(FileStore):
     """The tilesets under one folder (``twin 3d``'s output), addressed as ``NAME/FILE``."""
 
-    def __init__(self, root: Path, cache_entries: int = 4096) -> None:
-        super().__init__(root, "the 3D tiles folder", cache_entries)
+    def __init__(
+        self, root: Path, cache_entries: int = 4096, gzip_cache_bytes: int = 64 << 20
+    ) -> None:
+        super().__init__(root, "the 3D tiles folder", cache_entries, gzip_cache_bytes)
 
     def get(self, path: str) -> StoredFile:
         """Return the file at ``TILESET/FILE``, e.g. ``city/tileset.json``.

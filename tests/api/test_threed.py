@@ -50,16 +50,16 @@ def client(db_url: str, tilesets: Path, tmp_path: Path) -> Iterator[TestClient]:
 
 
 def test_tileset_and_its_tiles_are_served(client: TestClient, tilesets: Path) -> None:
-    res = client.get("/3dtiles/city/tileset.json")
+    res = client.get("/3dtiles/city/tileset.json", headers={"Accept-Encoding": "identity"})
     assert res.status_code == 200, res.text
     assert res.headers["content-type"] == "application/json"
     assert res.headers["cache-control"] == "no-cache"
+    assert "content-encoding" not in res.headers
     etag = res.headers["etag"]
     assert etag.startswith('"') and etag.endswith('"') and len(etag) == 42  # strong, not W/
-    doc = res.json()
-    assert doc["asset"]["version"] == "1.1"
+    assert res.json()["asset"]["version"] == "1.1"
     ((uri, _, _),) = content_tiles(tilesets / "city" / "tileset.json")
-    tile = client.get(f"/3dtiles/city/{uri}")
+    tile = client.get(f"/3dtiles/city/{uri}", headers={"Accept-Encoding": "identity"})
     assert tile.status_code == 200
     assert tile.headers["content-type"] == "model/gltf-binary"
     assert tile.headers["cache-control"] == "public, max-age=120"
@@ -71,18 +71,38 @@ def test_tileset_and_its_tiles_are_served(client: TestClient, tilesets: Path) ->
     assert cols["height_m"] == [12.0, 24.0, 36.0]
 
 
-def test_if_none_match_gives_304(client: TestClient) -> None:
-    first = client.get("/3dtiles/city/tileset.json")
+def test_gzip_is_another_representation_with_its_own_etag(
+    client: TestClient, tilesets: Path
+) -> None:
+    ((uri, _, _),) = content_tiles(tilesets / "city" / "tileset.json")
+    plain = client.get(f"/3dtiles/city/{uri}", headers={"Accept-Encoding": "identity"})
+    packed = client.get(f"/3dtiles/city/{uri}", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.headers["vary"] == "Accept-Encoding"
+    assert packed.content == plain.content  # httpx decodes the gzip body
+    assert int(packed.headers["content-length"]) < len(plain.content) / 2
+    assert packed.headers["etag"] == plain.headers["etag"][:-1] + '-gz"'
+    for accept in ("gzip;q=0.5", "deflate, gzip", "br", "*", "identity"):
+        res = client.get(f"/3dtiles/city/{uri}", headers={"Accept-Encoding": accept})
+        is_gzip = res.headers.get("content-encoding") == "gzip"
+        assert is_gzip == ("gzip" in accept), accept
+        assert res.headers["etag"] == (packed if is_gzip else plain).headers["etag"], accept
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+def test_if_none_match_gives_304(client: TestClient, encoding: str) -> None:
+    url, accept = "/3dtiles/city/tileset.json", {"Accept-Encoding": encoding}
+    first = client.get(url, headers=accept)
     etag = first.headers["etag"]
     for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
-        again = client.get("/3dtiles/city/tileset.json", headers={"If-None-Match": header})
+        again = client.get(url, headers={**accept, "If-None-Match": header})
         assert again.status_code == 304, header
         assert again.content == b"" and again.headers["etag"] == etag
-    other = client.get("/3dtiles/city/tileset.json", headers={"If-None-Match": '"other"'})
+    other = client.get(url, headers={**accept, "If-None-Match": '"other"'})
     assert other.status_code == 200 and other.content == first.content
-    head = client.head("/3dtiles/city/tileset.json")
+    head = client.head(url, headers=accept)
     assert head.status_code == 200 and head.headers["etag"] == etag
-    assert int(head.headers["content-length"]) == len(first.content)
+    assert head.headers["content-length"] == first.headers["content-length"]
 
 
 def test_a_rebuild_changes_the_etag_of_the_changed_tile(
@@ -90,6 +110,7 @@ def test_a_rebuild_changes_the_etag_of_the_changed_tile(
 ) -> None:
     ((uri, _, _),) = content_tiles(tilesets / "city" / "tileset.json")
     old = client.get(f"/3dtiles/city/{uri}").headers["etag"]
+    assert old.endswith('-gz"')  # the test client takes gzip
     db.execute("UPDATE twin.building SET height_m = 50 WHERE code = %s", (CODES[1],))
     report = build_city_tileset(buildings_from_db(db), tilesets / "city")
     assert report.written == 1
@@ -159,3 +180,12 @@ def test_content_types(client: TestClient, tilesets: Path) -> None:
 def test_openapi_lists_the_routes(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/3dtiles", "/3dtiles/{path}", "/viewer/{path}"} <= paths.keys()
+
+
+def test_doctests() -> None:
+    import doctest
+
+    import api.routes.threed
+
+    result = doctest.testmod(api.routes.threed)
+    assert result.attempted > 0 and result.failed == 0

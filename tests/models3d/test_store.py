@@ -59,3 +59,20 @@ def test_etag_follows_the_content(tmp_path: Path) -> None:
         store.get("city/tiles/1.glb")
     with pytest.raises(ContentNotFoundError, match="there is no tileset 'town'"):
         store.get("town/tileset.json")
+
+
+def test_gzip_cache_keeps_to_its_budget(tmp_path: Path) -> None:
+    import gzip
+
+    folder = _tileset(tmp_path, "city")
+    for k in range(3):
+        (folder / "tiles" / f"{k}.bin").write_bytes(os.urandom(4000))  # incompressible
+    store = TilesetStore(tmp_path, gzip_cache_bytes=9000)
+    found = [store.get(f"city/tiles/{k}.bin") for k in range(3)]
+    packed = [store.gzipped(f) for f in found]
+    assert [gzip.decompress(p) for p in packed] == [f.path.read_bytes() for f in found]
+    assert store.gzipped(found[2]) is packed[2]  # cached
+    assert store.gzipped(found[0]) is not packed[0]  # evicted: 3 × ~4 kB > 9 kB
+    (folder / "tiles" / "1.bin").write_bytes(b"changed")  # rewritten since looked up
+    assert gzip.decompress(store.gzipped(found[1])) == b"changed"
+    assert store.gzipped(found[1]) is not store.gzipped(found[1])  # not cached as the old
