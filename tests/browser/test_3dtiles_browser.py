@@ -1,13 +1,16 @@
 """The city tileset loads in the viewer in headless Chromium, and a click names a building.
 
-The API runs in a thread (uvicorn on a free port of 127.0.0.1) on the test database, serving the
-tileset built from seeded buildings; ``threed_browser.cjs`` drives Debian's ``/usr/bin/chromium``
-with playwright-core (no browser is ever downloaded). Marked ``browser``: with ``CI`` or
+The generator's ``small`` street of Bao'an (real administrative units, about 550 buildings with
+people, companies and events) is written to a database of its own in the test cluster, its city
+tileset built, and the API started in a thread (uvicorn on a free port of 127.0.0.1) on that
+database and tileset. ``threed_browser.cjs`` drives Debian's ``/usr/bin/chromium`` with
+playwright-core (no browser is ever downloaded). Marked ``browser``: with ``CI`` or
 ``TWIN_STRICT_SKIPS`` set, a missing Chromium, node or viewer build fails the run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
@@ -18,7 +21,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import uvicorn
 from pydantic import SecretStr
@@ -26,8 +28,12 @@ from pydantic import SecretStr
 from api.main import create_app
 from models3d.source import buildings_from_db
 from models3d.tiles3d.citymodel import build_city_tileset
-from tests.utils.blocks import GRID, X0, Y0, delete_chain, seed_building, seed_chain
+from tests.conftest import TEST_DB, drop_database
+from tests.twin.synth.test_generate import fresh_database
+from twin.db.cluster import LocalCluster
+from twin.db.connect import connect
 from twin.settings import ModelSettings, PostgresSettings, TwinSettings
+from twin.synth.run import generate
 
 pytestmark = [pytest.mark.browser, pytest.mark.db, pytest.mark.slow]
 
@@ -37,8 +43,16 @@ NODE_MODULES = ROOT / "web" / "node_modules"
 VIEWER = ROOT / "web" / "dist"
 SCRIPT = Path(__file__).with_name("threed_browser.cjs")
 HOST = "127.0.0.1"
-#: The building the test clicks: the tallest of the row, in the middle.
-TARGET_SERIAL, TARGET_FLOORS = 5, 20
+#: The tallest building: its roof, seen from straight above, cannot be hidden by another.
+_TALLEST = """
+SELECT b.code, ST_X(p), ST_Y(p), b.height_m, b.floors, coalesce(b.use, '')
+FROM twin.building AS b
+CROSS JOIN LATERAL ST_PointOnSurface(b.footprint) AS p
+ORDER BY b.height_m DESC, b.code
+LIMIT 1
+"""
+#: People counted in the tallest building (the generator places nobody: placements do).
+PEOPLE = 321
 
 
 def _require_tools() -> str:
@@ -59,40 +73,49 @@ def _require_tools() -> str:
     return node
 
 
-@pytest.fixture
-def tilesets(db_conninfo: str, tmp_path: Path) -> Iterator[Path]:
-    """Nine buildings in a row (the fifth 60 m tall) in the database and their city tileset."""
-    root = tmp_path / "3dtiles"
-    with psycopg.connect(db_conninfo, autocommit=True) as conn:
-        seed_chain(conn)
-        for serial in range(1, 10):
-            seed_building(conn, serial, TARGET_FLOORS if serial == TARGET_SERIAL else 4 + serial)
-    with psycopg.connect(db_conninfo) as conn:
-        build_city_tileset(buildings_from_db(conn), root / "city")
-    yield root
-    with psycopg.connect(db_conninfo, autocommit=True) as conn:
-        delete_chain(conn)
+@pytest.fixture(scope="module")
+def street(pg_cluster: LocalCluster) -> Iterator[str]:
+    """A database holding the generator's ``small`` street of Bao'an; its URL."""
+    name = f"{TEST_DB}_browser"
+    conninfo = fresh_database(pg_cluster, name)  # migrated, real administrative units
+    with contextlib.closing(connect(conninfo)) as conn:
+        generate(conn, "440306", "small", 1)
+    yield pg_cluster.url(name)
+    drop_database(pg_cluster, name)
 
 
 @pytest.fixture
-def server(db_url: str, tilesets: Path) -> Iterator[str]:
-    """The API on a free port of 127.0.0.1, in a thread; its base URL."""
+def server(street: str, tmp_path: Path) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """The API on a free port of 127.0.0.1 (in a thread) with the street's city tileset built.
+
+    Yields its base URL and the tallest building: code, lon, lat, height, floors, use.
+    """
+    tilesets = tmp_path / "3dtiles"
+    with contextlib.closing(connect(street)) as conn:
+        tallest = conn.execute(_TALLEST).fetchone()
+        assert tallest is not None
+        conn.execute(
+            "INSERT INTO twin.block_counts (code, people) VALUES (%s, %s) "
+            "ON CONFLICT (code) DO UPDATE SET people = excluded.people",
+            (tallest[0], PEOPLE),
+        )
+        report = build_city_tileset(buildings_from_db(conn), tilesets / "city")
+        conn.rollback()
+    assert report.buildings > 100
     settings = TwinSettings(
-        db=PostgresSettings(database_url=SecretStr(db_url), connect_timeout_s=2),
+        db=PostgresSettings(database_url=SecretStr(street), connect_timeout_s=2),
         models3d=ModelSettings(tilesets_dir=tilesets, viewer_dir=VIEWER),
     )
     sock = socket.socket()
     sock.bind((HOST, 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on")
-    uv = uvicorn.Server(config)
+    uv = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
     thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not uv.started:
         assert thread.is_alive() and time.monotonic() < deadline, "the API did not start"
         time.sleep(0.05)
-    yield f"http://{HOST}:{port}"
+    yield f"http://{HOST}:{sock.getsockname()[1]}", tuple(tallest)
     uv.should_exit = True
     thread.join(timeout=30)
     sock.close()
@@ -112,30 +135,35 @@ def _drive(node: str, opts: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def test_city_tileset_loads_and_a_click_names_the_building(server: str, tmp_path: Path) -> None:
+def test_city_tileset_loads_and_a_click_names_the_building(
+    server: tuple[str, tuple[Any, ...]], tmp_path: Path
+) -> None:
     node = _require_tools()
-    code = f"{GRID}{TARGET_SERIAL:05d}"
-    x, y = X0 + 0.001 * TARGET_SERIAL + 0.0001, Y0 + 0.001 + 0.0001  # seed_building's centre
+    base, (code, lon, lat, height, floors, use) = server
     shot = tmp_path / "city.png"
     result = _drive(
         node,
         {
-            "url": f"{server}/viewer/threed/threed.html?tileset=/3dtiles/city/tileset.json",
+            "url": f"{base}/viewer/threed/threed.html?tileset=/3dtiles/city/tileset.json",
             "chromium": str(CHROMIUM),
             "userDataDir": str(tmp_path / "chromium-profile"),
             "home": str(tmp_path),
             "screenshot": str(shot),
             "allowedHost": HOST,
             "canary": "http://canary.invalid/ping",
-            "target": {"lon": x, "lat": y, "height": TARGET_FLOORS * 3.0},
+            "target": {"lon": lon, "lat": lat, "height": height},
         },
     )
     assert "failure" not in result, result
     assert result["errors"] == [], result
     assert result["webgl2"] is True
     assert result["tilesLoaded"] > 0
-    assert result["picked"] == code and result["pickedShown"] == code
-    assert result["pickedGround"] is None  # a click beside it names no building
+    assert len(code) == 19
+    assert result["picked"] == code and code in result["pickedShown"]
+    props = result["properties"]  # its row of the tile's property table
+    assert props["height_m"] == pytest.approx(height, abs=0.01)
+    assert (props["floors"], props["use"], props["people"]) == (floors, use, PEOPLE)
+    assert result["pickedElsewhere"] != code  # a click elsewhere does not name it
     # Only the canary, fetched on purpose, tried another host: the log works and nothing else left.
     assert result["offHost"] == ["http://canary.invalid/ping"], result["offHost"]
     assert result["requests"] > 10  # page, bundle, workers, tileset.json, tiles, assets

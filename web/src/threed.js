@@ -39,21 +39,25 @@ scene.globe.baseColor = Color.fromCssColorString("#dfe6ec");
 scene.globe.showGroundAtmosphere = false;
 scene.fog.enabled = false;
 
-const state = { tilesLoaded: 0, picked: null, error: null, tileset: null };
+const state = { tilesLoaded: 0, picked: null, properties: null, error: null, tileset: null };
 
 function showError(err) {
   state.error = String(err && err.message ? err.message : err);
   $("twin-error").textContent = state.error;
 }
 
-/** The building code of the feature at window position (x, y), or null. */
+/** The properties of the feature at window position (x, y) (code, height_m, people...), or null. */
 function pickAt(x, y) {
   const picked = scene.pick(new Cartesian2(x, y));
   if (!(picked instanceof Cesium3DTileFeature)) {
     return null;
   }
-  const code = picked.getProperty("code");
-  return code === undefined ? null : String(code);
+  const properties = {};
+  for (const name of picked.getPropertyIds()) {
+    const value = picked.getProperty(name);
+    properties[name] = typeof value === "bigint" ? Number(value) : value;
+  }
+  return properties;
 }
 
 /** The window position of a point (degrees, metres), or null when it is off screen. */
@@ -65,18 +69,21 @@ function toWindow(lon, lat, height) {
   return at ? { x: at.x, y: at.y } : null;
 }
 
-/** Look at a point from the south (range in metres). */
-function lookAt(lon, lat, height, range) {
+/** Look at a point from the south (range in metres, pitch in degrees: -90 looks straight down). */
+function lookAt(lon, lat, height, range, pitch = -35) {
   widget.camera.lookAt(
     Cartesian3.fromDegrees(lon, lat, height),
-    new HeadingPitchRange(0, CesiumMath.toRadians(-35), range),
+    new HeadingPitchRange(0, CesiumMath.toRadians(pitch), range),
   );
 }
 
 const handler = new ScreenSpaceEventHandler(scene.canvas);
 handler.setInputAction((click) => {
-  state.picked = pickAt(click.position.x, click.position.y);
-  $("twin-picked").textContent = state.picked || "—";
+  state.properties = pickAt(click.position.x, click.position.y);
+  state.picked = state.properties ? String(state.properties.code) : null;
+  $("twin-picked").textContent = state.picked
+    ? `${state.picked} · ${state.properties.height_m.toFixed(1)} m · people ${state.properties.people ?? "—"}`
+    : "—";
 }, ScreenSpaceEventType.LEFT_CLICK);
 
 const ready = (async () => {
