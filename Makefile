@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 PG_MAJOR ?= 15
 # System packages: PostgreSQL + PostGIS for the local cluster; Chromium, a CJK font and Node for
 # the viewer's browser tests.
-APT_PACKAGES := postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-postgis-3 postgresql-contrib
+APT_PACKAGES := postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-postgis-3 postgresql-contrib \
+  chromium fonts-noto-cjk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help install system-deps python-deps web-deps demo test lint types pytest serve clean db-up db-down
@@ -41,7 +42,12 @@ web/node_modules/.installed: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-web-deps: web/node_modules/.installed  ## Install the front-end packages into web/node_modules (npm ci).
+# The viewer: esbuild bundles web/src with CesiumJS into web/dist (served at /viewer/).
+web/dist/.built: web/node_modules/.installed web/build.mjs $(wildcard web/src/*)
+	cd web && npm run --silent build
+	touch $@
+
+web-deps: web/node_modules/.installed web/dist/.built  ## npm ci in web/, then build the viewer into web/dist.
 
 install: system-deps python-deps web-deps  ## Install everything.
 
@@ -66,8 +72,9 @@ db-down:  ## Stop the local PostGIS.
 demo: install  ## Start PostGIS, load the demo district, serve the API and viewer on :8000.
 	$(BIN)/twin db up
 	$(BIN)/twin demo
-	@echo "serving the API on http://127.0.0.1:8000 (health: /healthz, tiles: /tiles, docs: /docs);"
-	@echo "the browser viewer and 3D models are not built yet."
+	$(BIN)/twin 3d build
+	@echo "serving the API on http://127.0.0.1:8000 (health: /healthz, tiles: /tiles, docs: /docs,"
+	@echo "3D Tiles: /3dtiles, the 3D viewer: /viewer/threed/threed.html)."
 	$(BIN)/twin serve
 
 clean:  ## Stop the local PostGIS and remove the virtual environment and caches.

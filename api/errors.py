@@ -18,6 +18,7 @@ from blocks.errors import (
 from geocode.batch import BatchInputError
 from geocode.errors import AddressInputError, AddressNotFoundError, VersionConflictError
 from geocode.jobs import JobInputError, JobNotFoundError, JobNotReadyError
+from models3d.errors import ContentNotFoundError, UnsafePathError
 from tiles.errors import TileCoordError, UnknownLayerError
 from twin.errors import (
     CodeError,
@@ -59,6 +60,8 @@ STATUS_CODES: dict[type[Exception], int] = {
     LinkError: 422,
     CodingConflictError: 409,
     SerialExhaustedError: 409,
+    UnsafePathError: 400,
+    ContentNotFoundError: 404,
 }
 
 

@@ -15,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from api.errors import STATUS_CODES, add_exception_handlers
 from api.routes import addresses, entities, geocode, health, jobs
+from api.routes.threed import threed_router
 from api.routes.tiles import tiles_router
 from geocode.jobs import JobRunner, JobStore
 from tiles.listener import listen_for_changes
@@ -118,5 +119,6 @@ def create_app(
     app.include_router(geocode.router)
     app.include_router(jobs.router)
     app.include_router(tiles_router(cache, tiles.privacy_threshold, tiles.max_age_s))
+    app.include_router(threed_router(settings))
     add_exception_handlers(app, STATUS_CODES)
     return app

@@ -35,3 +35,11 @@ class TilesetError(Model3dError):
 
 class ValidatorError(Model3dError):
     """The glTF validator (node + gltf-validator) cannot be run."""
+
+
+class UnsafePathError(Model3dError, ValueError):
+    """A requested path that is malformed or would leave its folder (``..``, absolute)."""
+
+
+class ContentNotFoundError(Model3dError):
+    """A requested tileset, tile or viewer file that does not exist."""

@@ -16,6 +16,8 @@ Environment variables
     (default ``postgres``).
 ``TWIN_API_HOST`` / ``TWIN_API_PORT``
     Where ``twin serve`` listens (default ``127.0.0.1:8000``).
+``TWIN_3D_TILESETS_DIR``
+    Where ``twin 3d`` writes tilesets and the API serves them (default ``HOME/3dtiles``).
 """
 
 from __future__ import annotations
@@ -46,18 +48,38 @@ class PostgresSettings(BaseSettings):
         return self.database_url is not None and bool(self.database_url.get_secret_value())
 
 
+class ModelSettings(BaseSettings):
+    """The 3D Tiles tilesets: where ``twin 3d`` writes them and how the API serves them."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_3D_", extra="ignore")
+
+    #: Folder of the tilesets (default: ``3dtiles/`` in the data home).
+    tilesets_dir: Path | None = None
+    #: How long clients may keep a tile without asking again (tileset.json: always ask).
+    max_age_s: int = Field(default=60, ge=0)
+    #: The built viewer (default: ``web/dist`` of the checkout the ``api`` package runs from).
+    viewer_dir: Path | None = None
+
+
 class TwinSettings(BaseSettings):
-    """Settings shared by every command: the data home and the database."""
+    """Settings shared by every command: the data home, the database and the 3D tilesets."""
 
     model_config = SettingsConfigDict(env_prefix="TWIN_", extra="ignore", env_nested_delimiter="__")
 
     home: Path = Field(default=Path(".twin"))
     db: PostgresSettings = Field(default_factory=PostgresSettings)
+    models3d: ModelSettings = Field(default_factory=ModelSettings)
 
     @property
     def home_abs(self) -> Path:
         """The data home as an absolute path."""
         return self.home.expanduser().resolve()
+
+    @property
+    def tilesets_abs(self) -> Path:
+        """The folder of the 3D Tiles tilesets, absolute."""
+        where = self.models3d.tilesets_dir or self.home / "3dtiles"
+        return where.expanduser().resolve()
 
 
 class ApiSettings(BaseSettings):

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from tests.models3d.conftest import assert_valid, content_tiles, decode_table, glb_parts
-from tests.utils.blocks import GRID, delete_chain, seed_building, seed_chain
+from tests.utils.blocks import GRID, X0, Y0, delete_chain, seed_building, seed_chain
 from tests.utils.cli import twin
 
 pytestmark = pytest.mark.db
@@ -51,6 +51,50 @@ def test_build_then_rebuild_after_an_edit(
     assert "(1 written, 0 unchanged)" in edited.stdout
     cols = decode_table(*glb_parts(out / uri)[:2])
     assert cols["height_m"][4] == 99.0
+
+
+@pytest.fixture
+def thirty(db_url: str, db_conninfo: str) -> Iterator[dict[str, str]]:
+    """Thirty buildings in three rows, 12 to 99 m tall: three tiles of ten (by prominence)."""
+    with psycopg.connect(db_conninfo, autocommit=True) as conn:
+        seed_chain(conn)
+        for k in range(30):
+            at = (X0 + 0.0005 + 0.0009 * (k % 10), Y0 + 0.001 + 0.003 * (k // 10))
+            seed_building(conn, k + 1, floors=4 + k, at=at)
+    yield {**os.environ, "DATABASE_URL": db_url}
+    with psycopg.connect(db_conninfo, autocommit=True) as conn:
+        delete_chain(conn)
+
+
+def _file_ids(out: Path) -> dict[str, tuple[int, int]]:
+    """Each tile's (inode, mtime in ns): both stay when a rebuild reuses the file."""
+    return {
+        uri: ((out / uri).stat().st_ino, (out / uri).stat().st_mtime_ns)
+        for uri, _, _ in content_tiles(out / "tileset.json")
+    }
+
+
+def test_rebuild_rewrites_only_the_tile_of_the_edited_building(
+    thirty: dict[str, str], tmp_path: Path, db_conninfo: str
+) -> None:
+    out = tmp_path / "city"
+    first = twin(thirty, "3d", "build", "--out", str(out), "--max-features", "10")
+    assert "30 buildings in 3 tiles (3 written, 0 unchanged)" in first.stdout, first.stderr
+    before = _file_ids(out)
+    tables = {uri: decode_table(*glb_parts(out / uri)[:2]) for uri in before}
+    edited = f"{GRID}00001"  # the lowest (12 m): in the deepest tile
+    (leaf,) = [uri for uri, cols in tables.items() if edited in cols["code"]]
+    with psycopg.connect(db_conninfo, autocommit=True) as conn:
+        conn.execute("UPDATE twin.building SET height_m = 13.5 WHERE code = %s", (edited,))
+    again = twin(thirty, "3d", "build", "--out", str(out), "--max-features", "10")
+    assert "30 buildings in 3 tiles (1 written, 2 unchanged)" in again.stdout, again.stderr
+    after = _file_ids(out)
+    assert after.keys() == before.keys()
+    assert {uri for uri in after if after[uri] != before[uri]} == {leaf}
+    cols = decode_table(*glb_parts(out / leaf)[:2])
+    assert cols["height_m"][cols["code"].index(edited)] == 13.5
+    assert_valid(out / "tileset.json")
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
 
 
 def test_rooms_of_one_building(env: dict[str, str], tmp_path: Path) -> None:

@@ -70,10 +70,19 @@ def delete_chain(conn: psycopg.Connection[Any]) -> None:
     )
 
 
-def seed_building(conn: psycopg.Connection[Any], serial: int = 1, floors: int = 12) -> str:
-    """Insert a building (and its floors and one room per floor) in the grid; return its code."""
+def seed_building(
+    conn: psycopg.Connection[Any],
+    serial: int = 1,
+    floors: int = 12,
+    at: tuple[float, float] | None = None,
+) -> str:
+    """Insert a building (and its floors and one room per floor) in the grid; return its code.
+
+    Its 20 m square footprint's south-west corner is ``at`` (lon, lat), by default on a row
+    from west to east, 0.001° apart (serials 1 to 9 fit in :data:`SQUARE`).
+    """
     code = f"{GRID}{serial:05d}"
-    x, y = X0 + 0.001 * serial, Y0 + 0.001
+    x, y = at or (X0 + 0.001 * serial, Y0 + 0.001)
     box = Polygon([(x, y), (x + 0.0002, y), (x + 0.0002, y + 0.0002), (x, y + 0.0002)])
     conn.execute(
         "INSERT INTO twin.building (code, grid_code, footprint, floors, height_m) "

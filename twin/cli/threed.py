@@ -14,10 +14,10 @@ app = typer.Typer(
 
 
 def _default(*parts: str) -> Path:
-    """Return a folder under the data home's ``3dtiles/`` (the default of ``--out``)."""
+    """Return a folder under the tilesets folder (the default of ``--out``; the API serves it)."""
     from twin.cli.common import settings
 
-    return settings().home_abs.joinpath("3dtiles", *parts)
+    return settings().tilesets_abs.joinpath(*parts)
 
 
 @app.command("build")
