@@ -73,8 +73,11 @@ demo: install  ## Start PostGIS, load the demo district, serve the API and viewe
 	$(BIN)/twin db up
 	$(BIN)/twin demo
 	$(BIN)/twin 3d build
-	@echo "serving the API on http://127.0.0.1:8000 (health: /healthz, tiles: /tiles, docs: /docs,"
-	@echo "3D Tiles: /3dtiles, the 3D viewer: /viewer/threed/threed.html)."
+	@key=$$($(BIN)/twin keys create --role admin --name "make demo" --days 7 2>/dev/null); \
+	echo "serving the API on http://127.0.0.1:8000 (health: /healthz, tiles: /tiles, docs: /docs,"; \
+	echo "3D Tiles: /3dtiles). An admin API key for a week (send it as 'Authorization: Bearer'):"; \
+	echo "  $$key"; \
+	echo "the 3D viewer: http://127.0.0.1:8000/viewer/threed/threed.html?api_key=$$key"
 	$(BIN)/twin serve
 
 clean:  ## Stop the local PostGIS and remove the virtual environment and caches.

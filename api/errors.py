@@ -28,6 +28,7 @@ from twin.errors import (
     SchemaVersionError,
     TwinError,
 )
+from twin.keys import ForbiddenError, KeyInputError, NotAuthenticatedError, RateLimitedError
 
 logger = logging.getLogger("citytwin.api")
 
@@ -51,6 +52,10 @@ STATUS_CODES: dict[type[Exception], int] = {
     VersionConflictError: 412,
     UnknownLayerError: 404,
     EntityNotFoundError: 404,
+    NotAuthenticatedError: 401,
+    ForbiddenError: 403,
+    RateLimitedError: 429,
+    KeyInputError: 422,
     BatchInputError: 422,
     JobInputError: 422,
     JobNotFoundError: 404,

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
+from api.auth import KeyCache, needs
 from api.errors import STATUS_CODES, add_exception_handlers
 from api.routes import addresses, entities, geocode, health, jobs
 from api.routes.threed import threed_router
@@ -111,6 +112,8 @@ def create_app(
     app.state.db_timeout_s = float(settings.db.connect_timeout_s)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.state.tile_cache = cache
+    app.state.auth_required = api.auth
+    app.state.key_cache = KeyCache()
     app.state.job_store = JobStore(settings.home_abs / "jobs")
     app.state.tiles_ready = asyncio.Event()
     app.include_router(health.router)
@@ -118,7 +121,10 @@ def create_app(
     app.include_router(entities.router)
     app.include_router(geocode.router)
     app.include_router(jobs.router)
-    app.include_router(tiles_router(cache, tiles.privacy_threshold, tiles.max_age_s))
+    app.include_router(
+        tiles_router(cache, tiles.privacy_threshold, tiles.max_age_s),
+        dependencies=[needs("read")],
+    )
     app.include_router(threed_router(settings))
     add_exception_handlers(app, STATUS_CODES)
     return app

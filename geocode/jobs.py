@@ -63,6 +63,8 @@ class Job:
     column: str
     output: str
     actor: str
+    #: The id of the key that submitted the job: only it (and admins) may see the job.
+    owner: str = ""
     status: str = "queued"  # queued, running, done, failed
     rows: int | None = None
     done_rows: int = 0
@@ -92,7 +94,9 @@ class JobStore:
             raise JobNotFoundError(f"no job has id {job_id!r}")
         return self.root / job_id
 
-    def create(self, filename: str, data: bytes, column: str, output: str, actor: str) -> Job:
+    def create(
+        self, filename: str, data: bytes, column: str, output: str, actor: str, owner: str = ""
+    ) -> Job:
         """Store an upload as a new queued job; the column is checked at once.
 
         Raises
@@ -111,7 +115,7 @@ class JobStore:
             raise JobInputError(f"{filename}: the upload is empty")
         if len(data) > MAX_UPLOAD_BYTES:
             raise JobInputError(f"{filename}: larger than {MAX_UPLOAD_BYTES // 2**20} MB")
-        job = Job(secrets.token_hex(8), f"input{suffix}", column, f"result{out}", actor)
+        job = Job(secrets.token_hex(8), f"input{suffix}", column, f"result{out}", actor, owner)
         folder = self._dir(job.id)
         folder.mkdir(parents=True)
         (folder / job.input_name).write_bytes(data)

@@ -91,6 +91,8 @@ class ApiSettings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     title: str = "citytwin"
     cors_origins: list[str] = Field(default_factory=list)
+    #: Require an API key on every route but the public ones (off only for a local demo).
+    auth: bool = True
 
 
 class TileSettings(BaseSettings):

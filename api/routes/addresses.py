@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from api.auth import needs, require
 from api.deps import SyncConnDep
 from geocode.errors import AddressInputError
 from geocode.library.repository import find_addresses, get_address
@@ -24,6 +25,7 @@ from geocode.library.writes import (
     expect_version,
     retire_address,
 )
+from twin.keys import ForbiddenError, Principal
 
 router = APIRouter(prefix="/api/v1/addresses", tags=["addresses"])
 
@@ -86,7 +88,18 @@ def _answer(body: dict[str, Any], version: int, status: int = 200) -> JSONRespon
     return JSONResponse(body, status_code=status, headers={"ETag": _etag(version)})
 
 
-@router.get("/{code}")
+def check_address_scope(conn: Any, principal: Principal, code: str) -> None:
+    """Refuse a scoped key an address outside its community or grid (403)."""
+    if principal.scope_code is None:
+        return
+    row = conn.execute(
+        "SELECT community_code, grid_code, building_code FROM twin.address WHERE code = %s",
+        (code,),
+    ).fetchone()
+    principal.check_scope(*(row or (code,)))
+
+
+@router.get("/{code}", dependencies=[needs("read")])
 def read_address(
     conn: SyncConnDep,
     code: str,
@@ -97,7 +110,7 @@ def read_address(
     return _answer(address.as_dict(), address.version)
 
 
-@router.get("")
+@router.get("", dependencies=[needs("read")])
 def search_addresses(conn: SyncConnDep, params: Annotated[SearchParams, Depends()]) -> JSONResponse:
     """Search by level, parent code, status and text (aliases included)."""
     found = find_addresses(
@@ -114,14 +127,19 @@ def search_addresses(conn: SyncConnDep, params: Annotated[SearchParams, Depends(
 
 @router.post("", status_code=201)
 def create(
-    conn: SyncConnDep, body: AddressIn, x_actor: Annotated[str, Header(max_length=100)] = "api"
+    conn: SyncConnDep,
+    body: AddressIn,
+    principal: Annotated[Principal, Depends(require("edit_addresses"))],
 ) -> JSONResponse:
-    """Create an address; the answer holds its new code (and ``Location``)."""
+    """Create an address; the answer holds its new code (and ``Location``).
+
+    A scoped key (a grid worker's) creates addresses only inside its community or grid.
+    """
     address = create_address(
         conn,
         level=body.level,
         text=body.text,
-        actor=x_actor,
+        actor=principal.actor,
         parent_code=body.parent_code,
         unit_code=body.unit_code,
         lon=body.lon,
@@ -129,6 +147,7 @@ def create(
         elements=body.elements,
         status=body.status,
     )
+    check_address_scope(conn, principal, address.code)  # refused: rolled back with the request
     response = _answer(address.as_dict(), address.version, 201)
     response.headers["Location"] = f"/api/v1/addresses/{address.code}"
     return response
@@ -139,10 +158,19 @@ def patch(
     conn: SyncConnDep,
     code: str,
     body: AddressPatch,
+    principal: Annotated[Principal, Depends(require("edit_addresses"))],
     if_match: Annotated[str | None, Header(max_length=100)] = None,
-    x_actor: Annotated[str, Header(max_length=100)] = "api",
 ) -> Response:
-    """Change, alias or retire an address, if it is still at the version in ``If-Match``."""
+    """Change, alias or retire an address, if it is still at the version in ``If-Match``.
+
+    Retiring, and any status other than ``collected``, needs a supervisor's key; a scoped
+    key changes only addresses inside its community or grid.
+    """
+    if body.retire_successors is not None or body.status not in (None, "collected"):
+        if not principal.can("verify_addresses"):
+            raise ForbiddenError(f"the {principal.role} role may not verify or retire addresses")
+    check_address_scope(conn, principal, code)
+    x_actor = principal.actor
     version = _version(if_match)
     expect_version(conn, code, version)
     if body.text or body.status or body.lon is not None:

@@ -12,14 +12,16 @@ from collections import Counter
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from api.auth import needs, require
 from api.deps import SyncConnDep
 from blocks.coding.files import items_from_features
 from blocks.coding.model import FORMS
 from blocks.coding.service import code_entities, get_entity, list_classes
+from twin.keys import Principal
 
 router = APIRouter(tags=["entities"])
 
@@ -54,7 +56,7 @@ class CodingRequest(BaseModel):
 def code(
     conn: SyncConnDep,
     body: CodingRequest,
-    x_actor: Annotated[str, Header(max_length=100)] = "api",
+    principal: Annotated[Principal, Depends(require("code"))],
 ) -> JSONResponse:
     """Code a batch of entities: ``community + class + serial`` (or the Beidou form).
 
@@ -63,20 +65,22 @@ def code(
     ``beidou_code`` and ``problems`` (``field: message``), and counts per status.
     """
     items = items_from_features(body.features, crs=body.crs)
-    results = code_entities(conn, items, body.class_code, body.form, x_actor, source=body.source)
+    results = code_entities(
+        conn, items, body.class_code, body.form, principal.actor, source=body.source
+    )
     counts = Counter(r.status for r in results)
     return JSONResponse(
         {"results": [r.as_dict() for r in results], "counts": dict(sorted(counts.items()))}
     )
 
 
-@router.get("/api/v1/entities/{code}")
+@router.get("/api/v1/entities/{code}", dependencies=[needs("read")])
 def read_entity(conn: SyncConnDep, code: str) -> JSONResponse:
     """Return a coded entity (retired ones with their successors), its geometry and links."""
     return JSONResponse(get_entity(conn, code).as_dict())
 
 
-@router.get("/api/v1/entity-classes")
+@router.get("/api/v1/entity-classes", dependencies=[needs("read")])
 def classes(
     conn: SyncConnDep,
     level: Annotated[Literal["major", "medium", "minor"] | None, Query()] = None,

@@ -11,14 +11,17 @@ import threading
 from collections import Counter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Header, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from api.auth import needs, require
 from api.deps import ConnDep, SyncConnDep
+from api.routes.addresses import check_address_scope
 from geocode.library.writes import add_alias
 from geocode.service import Geocoder, describe, describe_async, result_record, reverse
+from twin.keys import Principal
 
 router = APIRouter(tags=["geocoder"])
 
@@ -61,7 +64,7 @@ def _load(request: Request) -> Geocoder:
         return app_geocoder(request.app, conn)
 
 
-@router.get("/api/v1/geocode")
+@router.get("/api/v1/geocode", dependencies=[needs("geocode")])
 async def geocode_one(
     request: Request,
     conn: ConnDep,
@@ -80,7 +83,7 @@ async def geocode_one(
     return JSONResponse(result_record(result, described))
 
 
-@router.post("/api/v1/geocode:batch")
+@router.post("/api/v1/geocode:batch", dependencies=[needs("geocode")])
 def geocode_batch(request: Request, conn: SyncConnDep, body: BatchIn) -> JSONResponse:
     """Geocode up to 1,000 addresses; one result per address, in order, and band counts."""
     results = _geocoder(request, conn).geocode_many(body.addresses)
@@ -92,7 +95,7 @@ def geocode_batch(request: Request, conn: SyncConnDep, body: BatchIn) -> JSONRes
     return JSONResponse({"results": records, "counts": dict(sorted(counts.items()))})
 
 
-@router.get("/api/v1/reverse")
+@router.get("/api/v1/reverse", dependencies=[needs("geocode")])
 def reverse_geocode(
     conn: SyncConnDep,
     lon: Annotated[float, Query(ge=-180, le=180)],
@@ -111,13 +114,14 @@ def correct(
     request: Request,
     conn: SyncConnDep,
     body: CorrectionIn,
-    x_actor: Annotated[str, Header(max_length=100)] = "api",
+    principal: Annotated[Principal, Depends(require("edit_addresses"))],
 ) -> JSONResponse:
     """Save a reviewer's correction as an alias of the chosen code.
 
     Who and when are kept; the same text then matches that code exactly.
     """
-    created = add_alias(conn, body.code, body.text, actor=x_actor, kind="correction",
+    check_address_scope(conn, principal, body.code)
+    created = add_alias(conn, body.code, body.text, actor=principal.actor, kind="correction",
                         source="geocoder review")  # fmt: skip
     conn.commit()
     _geocoder(request, conn).add_alias(body.code, body.text)

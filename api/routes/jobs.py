@@ -9,12 +9,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Header, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
-from geocode.jobs import MAX_UPLOAD_BYTES, JobInputError, JobRunner, JobStore
+from api.auth import needs, require
+from geocode.jobs import (
+    MAX_UPLOAD_BYTES,
+    Job,
+    JobInputError,
+    JobNotFoundError,
+    JobRunner,
+    JobStore,
+)
+from twin.keys import Principal
 
-router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], dependencies=[needs("jobs")])
 _MEDIA = {
     ".csv": "text/csv; charset=utf-8",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -33,24 +42,36 @@ async def submit(
     request: Request,
     file: Annotated[UploadFile, File(description="CSV, XLSX, GeoPackage, GeoJSON or Parquet")],
     column: Annotated[str, Form(min_length=1, max_length=200, description="Address column")],
+    principal: Annotated[Principal, Depends(require("jobs"))],
     output: Annotated[str, Form(description="csv, xlsx, parquet or gpkg")] = "csv",
-    x_actor: Annotated[str, Header(max_length=100)] = "api",
 ) -> JSONResponse:
     """Queue a file for geocoding; the answer holds the job and where to follow it."""
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise JobInputError(f"{file.filename}: larger than {MAX_UPLOAD_BYTES // 2**20} MB")
-    job = _store(request).create(file.filename or "upload.csv", data, column, output, x_actor)
+    job = _store(request).create(
+        file.filename or "upload.csv", data, column, output, principal.actor, principal.key_id
+    )
     runner: JobRunner = request.app.state.job_runner
     runner.submit(job.id)
     body = job.as_dict() | {"url": f"/api/v1/jobs/{job.id}"}
     return JSONResponse(body, status_code=202, headers={"Location": body["url"]})
 
 
-@router.get("/{job_id}")
-def status(request: Request, job_id: str) -> JSONResponse:
-    """Return a job's state: status, rows, rows done, progress, bands, error."""
+def _own_job(request: Request, job_id: str, principal: Principal) -> Job:
+    """Return a job of the caller's key (any job for admins); others' jobs are not found."""
     job = _store(request).get(job_id)
+    if principal.role != "admin" and job.owner != principal.key_id:
+        raise JobNotFoundError(f"no job has id {job_id!r}")
+    return job
+
+
+@router.get("/{job_id}")
+def status(
+    request: Request, job_id: str, principal: Annotated[Principal, Depends(require("jobs"))]
+) -> JSONResponse:
+    """Return a job's state: status, rows, rows done, progress, bands, error."""
+    job = _own_job(request, job_id, principal)
     body = job.as_dict()
     if job.status == "done":
         body["result_url"] = f"/api/v1/jobs/{job.id}/result"
@@ -58,8 +79,11 @@ def status(request: Request, job_id: str) -> JSONResponse:
 
 
 @router.get("/{job_id}/result")
-def result(request: Request, job_id: str) -> FileResponse:
+def result(
+    request: Request, job_id: str, principal: Annotated[Principal, Depends(require("jobs"))]
+) -> FileResponse:
     """Download the geocoded file of a finished job (409 while it is not done)."""
+    _own_job(request, job_id, principal)
     path = _store(request).result_path(job_id)
     return FileResponse(
         path, media_type=_MEDIA[path.suffix], filename=f"geocoded-{job_id}{path.suffix}"

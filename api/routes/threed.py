@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from api.auth import needs
 from models3d.tiles3d.store import TILESET_JSON, FileStore, StoredFile, TilesetStore
 from twin.settings import TwinSettings
 
@@ -96,7 +97,7 @@ def threed_router(settings: TwinSettings) -> APIRouter:
     )
     content_cache = f"public, max-age={settings.models3d.max_age_s}"
 
-    @router.get("/3dtiles")
+    @router.get("/3dtiles", dependencies=[needs("read")])
     def catalogue(request: Request) -> JSONResponse:
         """List the tilesets with the addresses of their ``tileset.json``."""
         base = str(request.base_url).rstrip("/")
@@ -111,6 +112,7 @@ def threed_router(settings: TwinSettings) -> APIRouter:
 
     @router.get(
         "/3dtiles/{path:path}",
+        dependencies=[needs("read")],
         response_class=Response,
         responses={
             200: {"content": {"model/gltf-binary": {}, "application/json": {}}},

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.main import create_app
+from tests.utils.auth import key_headers
 from tests.utils.blocks import DISTRICT, X0, Y0, seed_chain
 from twin.settings import PostgresSettings, TileSettings, TwinSettings
 
@@ -23,7 +24,7 @@ def client(db_url: str, db_conninfo: str) -> Iterator[TestClient]:
     settings = TwinSettings(db=PostgresSettings(database_url=SecretStr(db_url)))
     app = create_app(settings, tiles=TileSettings(invalidate_on_change=False))
     try:
-        with TestClient(app) as c:
+        with TestClient(app, headers=key_headers(db_conninfo, name="clerk-7")) as c:
             yield c
     finally:
         with psycopg.connect(db_conninfo, autocommit=True) as conn:

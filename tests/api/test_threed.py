@@ -17,6 +17,7 @@ from models3d.interior import build_interior_tileset
 from models3d.source import buildings_from_db, interior_from_db
 from models3d.tiles3d.citymodel import build_city_tileset
 from tests.models3d.conftest import content_tiles, decode_table, glb_parts
+from tests.utils.auth import key_headers
 from tests.utils.blocks import GRID, seed_building, seed_chain
 from twin.settings import ModelSettings, PostgresSettings, TwinSettings
 
@@ -37,7 +38,7 @@ def tilesets(db: psycopg.Connection[Any], tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def client(db_url: str, tilesets: Path, tmp_path: Path) -> Iterator[TestClient]:
+def client(db_url: str, db_conninfo: str, tilesets: Path, tmp_path: Path) -> Iterator[TestClient]:
     viewer = tmp_path / "viewer"
     (viewer / "threed").mkdir(parents=True)
     (viewer / "threed" / "threed.html").write_text("<!doctype html><title>3D</title>")
@@ -45,7 +46,7 @@ def client(db_url: str, tilesets: Path, tmp_path: Path) -> Iterator[TestClient]:
         db=PostgresSettings(database_url=SecretStr(db_url), connect_timeout_s=2),
         models3d=ModelSettings(tilesets_dir=tilesets, max_age_s=120, viewer_dir=viewer),
     )
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), headers=key_headers(db_conninfo, "planner")) as c:
         yield c
 
 

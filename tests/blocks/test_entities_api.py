@@ -14,6 +14,7 @@ from shapely.geometry import mapping
 
 from api.main import create_app
 from tests.blocks.seed import X0, Y0, A, B, D, footprint
+from tests.utils.auth import key_headers
 from twin.crs import from_wgs84, parse_crs
 from twin.settings import PostgresSettings, TileSettings, TwinSettings
 
@@ -25,7 +26,7 @@ URL = "/api/v1/entities:code"
 def client(db_url: str, committed: str) -> Iterator[TestClient]:
     settings = TwinSettings(db=PostgresSettings(database_url=SecretStr(db_url)))
     app = create_app(settings, tiles=TileSettings(invalidate_on_change=False))
-    with TestClient(app) as c:
+    with TestClient(app, headers=key_headers(committed, "system")) as c:
         yield c
 
 
@@ -44,7 +45,10 @@ def test_a_batch_is_coded_and_recoding_it_returns_the_same_codes(client: TestCli
             feature(Point(X0 + 0.004, Y0 + 0.004), source_id="h-1", **{"class": "9101"}),
         ],
     }
-    res = client.post(URL, json=batch, headers={"X-Actor": "clerk-3"})
+    res = client.post(
+        URL,
+        json=batch,
+    )
     assert res.status_code == 200, res.text
     body = res.json()
     codes = [r["code"] for r in body["results"]]

@@ -29,6 +29,7 @@ from api.main import create_app
 from models3d.source import buildings_from_db
 from models3d.tiles3d.citymodel import build_city_tileset
 from tests.conftest import TEST_DB, drop_database, fresh_database
+from tests.utils.auth import key_headers
 from twin.db.cluster import LocalCluster
 from twin.db.connect import connect
 from twin.settings import ModelSettings, PostgresSettings, TwinSettings
@@ -114,7 +115,9 @@ def server(street: str, tmp_path: Path) -> Iterator[tuple[str, tuple[Any, ...]]]
     while not uv.started:
         assert thread.is_alive() and time.monotonic() < deadline, "the API did not start"
         time.sleep(0.05)
-    yield f"http://{HOST}:{sock.getsockname()[1]}", tuple(tallest)
+    # The page passes a planner's key with the tileset and every tile request.
+    key = key_headers(street, "planner")["Authorization"].removeprefix("Bearer ")
+    yield f"http://{HOST}:{sock.getsockname()[1]}", (*tallest, key)
     uv.should_exit = True
     thread.join(timeout=30)
     sock.close()
@@ -138,12 +141,13 @@ def test_city_tileset_loads_and_a_click_names_the_building(
     server: tuple[str, tuple[Any, ...]], tmp_path: Path
 ) -> None:
     node = _require_tools()
-    base, (code, lon, lat, height, floors, use) = server
+    base, (code, lon, lat, height, floors, use, key) = server
     shot = tmp_path / "city.png"
     result = _drive(
         node,
         {
-            "url": f"{base}/viewer/threed/threed.html?tileset=/3dtiles/city/tileset.json",
+            "url": f"{base}/viewer/threed/threed.html?tileset=/3dtiles/city/tileset.json"
+            f"&api_key={key}",
             "chromium": str(CHROMIUM),
             "userDataDir": str(tmp_path / "chromium-profile"),
             "home": str(tmp_path),

@@ -25,6 +25,7 @@ from geocode.index import AddressIndex, load_index
 from geocode.jobs import JobNotReadyError, JobStore
 from geocode.match import match
 from geocode.service import reverse
+from tests.utils.auth import key_headers
 from tests.utils.cli import twin
 from twin.db.cluster import LocalCluster
 from twin.db.connect import connect
@@ -168,7 +169,7 @@ def test_excel_parquet_and_geopackage(street: tuple[str, str], tmp_path: Path) -
 def client(street: tuple[str, str]) -> Iterator[TestClient]:
     settings = TwinSettings(db=PostgresSettings(database_url=SecretStr(street[1])))
     app = create_app(settings, tiles=TileSettings(invalidate_on_change=False))
-    with TestClient(app) as c:
+    with TestClient(app, headers=key_headers(street[0], name="reviewer-2")) as c:
         yield c
 
 
@@ -201,8 +202,7 @@ def test_a_correction_is_matched_exactly_next_time(
     text = "宝安那边老张家楼上"
     before = client.get("/api/v1/geocode", params={"q": text}).json()
     assert before["code"] != building
-    saved = client.post("/api/v1/geocode/corrections", json={"text": text, "code": building},
-                        headers={"X-Actor": "reviewer-2"})  # fmt: skip
+    saved = client.post("/api/v1/geocode/corrections", json={"text": text, "code": building})
     assert saved.status_code == 201, saved.text
     after = client.get("/api/v1/geocode", params={"q": text}).json()
     assert after["code"] == building and after["band"] == "accept"
@@ -210,16 +210,18 @@ def test_a_correction_is_matched_exactly_next_time(
         row: Any = conn.execute(
             "SELECT kind, created_by FROM twin.address_alias WHERE text = %s", (text,)
         ).fetchone()
-        assert row == ("correction", "reviewer-2")
+        assert row[0] == "correction" and row[1].startswith("reviewer-2 (admin, ")
         fresh = load_index(conn)  # a new process learns it from the library too
     assert match(fresh, text).code == building
     unknown = client.post("/api/v1/geocode/corrections", json={"text": text, "code": "4403069"})
     assert unknown.status_code == 404
 
 
-def _job_client(street: tuple[str, str], home: Path) -> TestClient:
+def _job_client(street: tuple[str, str], home: Path, role: str = "grid_worker") -> TestClient:
     settings = TwinSettings(home=home, db=PostgresSettings(database_url=SecretStr(street[1])))
-    return TestClient(create_app(settings, tiles=TileSettings(invalidate_on_change=False)))
+    app = create_app(settings, tiles=TileSettings(invalidate_on_change=False))
+    scope = STREET + "001" if role == "grid_worker" else None
+    return TestClient(app, headers=key_headers(street[0], role, scope))
 
 
 def _wait(client: TestClient, job_id: str) -> dict[str, Any]:
@@ -255,6 +257,8 @@ def test_a_geocoding_job_runs_and_survives_a_restart(
                             data={"column": "address"})  # fmt: skip
         assert wrong.status_code == 422 and "'address' is not in r.csv" in wrong.json()["detail"]
         assert client.get("/api/v1/jobs/0123456789abcdef").status_code == 404
+    with _job_client(street, tmp_path) as other:  # another grid worker's key
+        assert other.get(f"/api/v1/jobs/{job['id']}").status_code == 404
     # A server that stopped while a job ran: the next one runs it again to the end.
     store = JobStore(tmp_path / "jobs")
     pending = store.create("late.csv", data, "地址", "csv", "clerk-1")
@@ -262,7 +266,34 @@ def test_a_geocoding_job_runs_and_survives_a_restart(
     store.save(pending)
     with pytest.raises(JobNotReadyError, match="is running"):
         store.result_path(pending.id)
-    with _job_client(street, tmp_path) as client:
+    with _job_client(street, tmp_path, "admin") as client:
         state = _wait(client, pending.id)
         assert state["status"] == "done" and state["attempts"] == 1 and state["done_rows"] == 40
         assert client.get(f"/api/v1/jobs/{pending.id}/result").status_code == 200
+
+
+def test_a_grid_workers_key_changes_only_its_own_community(street: tuple[str, str]) -> None:
+    mine, other = f"{STREET}001", f"{STREET}002"
+    with psycopg.connect(street[0]) as conn:
+        codes = dict(conn.execute(
+            "SELECT DISTINCT ON (community_code) community_code, code FROM twin.address "
+            "WHERE level = 'building' AND community_code = ANY(%s) ORDER BY community_code, code",
+            ([mine, other],),
+        ).fetchall())  # fmt: skip
+    settings = TwinSettings(db=PostgresSettings(database_url=SecretStr(street[1])))
+    app = create_app(settings, tiles=TileSettings(invalidate_on_change=False))
+    with TestClient(app, headers=key_headers(street[0], "grid_worker", mine, "w-1")) as client:
+        for community, expected in ((mine, 200), (other, 403)):
+            code = codes[community]
+            etag = client.get(f"/api/v1/addresses/{code}").headers["etag"]
+            res = client.patch(f"/api/v1/addresses/{code}", json={"add_aliases": ["某楼"]},
+                               headers={"If-Match": etag})  # fmt: skip
+            assert res.status_code == expected, res.text
+            fix = client.post("/api/v1/geocode/corrections", json={"text": "那栋", "code": code})
+            assert fix.status_code == (201 if expected == 200 else 403), fix.text
+        body, if_match = {"retire_successors": []}, {"If-Match": '"v1"'}
+        retire = client.patch(f"/api/v1/addresses/{codes[mine]}", json=body, headers=if_match)
+        assert retire.status_code == 403 and "may not verify or retire" in retire.json()["detail"]
+    with psycopg.connect(street[0]) as conn:
+        aliases = conn.execute("SELECT address_code FROM twin.address_alias WHERE text = '某楼'")
+        assert [r[0] for r in aliases.fetchall()] == [codes[mine]]

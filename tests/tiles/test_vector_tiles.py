@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.main import create_app
+from tests.utils.auth import key_headers
 from tiles.tms import tile_for
 from twin.settings import PostgresSettings, TileSettings, TwinSettings
 
@@ -88,7 +89,8 @@ class _ReadyClient(TestClient):
 
 def _client(db_url: str, threshold: int = 5) -> _ReadyClient:
     settings = TwinSettings(db=PostgresSettings(database_url=SecretStr(db_url)))
-    return _ReadyClient(create_app(settings, tiles=TileSettings(privacy_threshold=threshold)))
+    app = create_app(settings, tiles=TileSettings(privacy_threshold=threshold))
+    return _ReadyClient(app, headers=key_headers(db_url, "planner"))
 
 
 def _decode(res: Any) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 // outside hosts: no ion token, no base imagery, no terrain service. CESIUM_BASE_URL points at
 // the workers and assets that build.mjs copies beside this bundle.
 //
-// Query parameters: tileset (URL of a tileset.json, default /3dtiles/city/tileset.json).
+// Query parameters: tileset (URL of a tileset.json, default /3dtiles/city/tileset.json) and
+// api_key (sent as "Authorization: Bearer" with the tileset and every tile it loads).
 // window.twin is the page's small test interface (used by tests/browser/).
 
 import {
@@ -15,6 +16,7 @@ import {
   HeadingPitchRange,
   Ion,
   Math as CesiumMath,
+  Resource,
   SceneTransforms,
   ScreenSpaceEventHandler,
   ScreenSpaceEventType,
@@ -22,6 +24,12 @@ import {
 
 const params = new URLSearchParams(window.location.search);
 const tilesetUrl = params.get("tileset") || "/3dtiles/city/tileset.json";
+const apiKey = params.get("api_key");
+// Headers of a Resource are inherited by the tile requests derived from it.
+const tilesetResource = new Resource({
+  url: tilesetUrl,
+  headers: apiKey ? { Authorization: `Bearer ${apiKey}` } : {},
+});
 const $ = (id) => document.getElementById(id);
 
 // No default token: any attempt to reach ion fails here instead of calling out.
@@ -87,7 +95,7 @@ handler.setInputAction((click) => {
 }, ScreenSpaceEventType.LEFT_CLICK);
 
 const ready = (async () => {
-  const tileset = await Cesium3DTileset.fromUrl(tilesetUrl, { maximumScreenSpaceError: 8 });
+  const tileset = await Cesium3DTileset.fromUrl(tilesetResource, { maximumScreenSpaceError: 8 });
   state.tileset = tileset;
   tileset.tileLoad.addEventListener(() => {
     state.tilesLoaded += 1;
