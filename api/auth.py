@@ -16,9 +16,12 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from psycopg_pool import PoolTimeout
 
+from api.errors import DatabaseUnavailableError
 from twin.keys import (
     ForbiddenError,
     NotAuthenticatedError,
@@ -79,8 +82,13 @@ def _key_of(request: Request) -> str | None:
 
 
 def _verify(request: Request, key: str) -> Principal:
-    with request.app.state.sync_pool.connection() as conn:
-        return verify_key(conn, key)
+    try:
+        with request.app.state.sync_pool.connection(timeout=request.app.state.db_timeout_s) as conn:
+            return verify_key(conn, key)
+    except (PoolTimeout, psycopg.OperationalError) as exc:
+        raise DatabaseUnavailableError(
+            "the database is unavailable; the service recovers by itself when it is back."
+        ) from exc
 
 
 async def current_principal(request: Request) -> Principal:

@@ -29,6 +29,7 @@ from twin.errors import (
     TwinError,
 )
 from twin.keys import ForbiddenError, KeyInputError, NotAuthenticatedError, RateLimitedError
+from twin.privacy import mask_text
 
 logger = logging.getLogger("citytwin.api")
 
@@ -84,7 +85,7 @@ def add_exception_handlers(app: FastAPI, table: dict[type[Exception], int]) -> N
     async def handler(request: Request, exc: Exception) -> JSONResponse:
         status = status_for(exc, table)
         if status >= 500:
-            logger.error("%s %s: %s", request.method, request.url.path, exc)
+            logger.error("%s %s: %s", request.method, request.url.path, mask_text(str(exc)))
         return JSONResponse(status_code=status, content={"detail": str(exc)})
 
     app.add_exception_handler(TwinError, handler)

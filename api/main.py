@@ -15,7 +15,8 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from api.auth import KeyCache, needs
 from api.errors import STATUS_CODES, add_exception_handlers
-from api.routes import addresses, entities, geocode, health, jobs
+from api.logs import redact_access_log
+from api.routes import addresses, audit, entities, geocode, health, jobs
 from api.routes.threed import threed_router
 from api.routes.tiles import tiles_router
 from geocode.jobs import JobRunner, JobStore
@@ -53,6 +54,7 @@ def create_app(
         Vector-tile settings; defaults apply when omitted.
     """
     api = api or ApiSettings()
+    redact_access_log()
     tiles = tiles or TileSettings()
     cache = new_cache(tiles.cache_bytes)
 
@@ -66,6 +68,9 @@ def create_app(
             max_size=settings.db.pool_max_size,
             kwargs={"connect_timeout": settings.db.connect_timeout_s},
             reconnect_timeout=30,
+            # A connection is checked as it is lent: after a database restart, dead ones are
+            # replaced instead of failing a request.
+            check=AsyncConnectionPool.check_connection,
         )
         await pool.open(wait=False)
         app.state.pool = pool
@@ -76,6 +81,7 @@ def create_app(
             max_size=settings.db.pool_max_size,
             kwargs={"connect_timeout": settings.db.connect_timeout_s},
             reconnect_timeout=30,
+            check=ConnectionPool.check_connection,
         )
         sync_pool.open(wait=False)
         app.state.sync_pool = sync_pool
@@ -121,6 +127,7 @@ def create_app(
     app.include_router(entities.router)
     app.include_router(geocode.router)
     app.include_router(jobs.router)
+    app.include_router(audit.router)
     app.include_router(
         tiles_router(cache, tiles.privacy_threshold, tiles.max_age_s),
         dependencies=[needs("read")],

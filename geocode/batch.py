@@ -37,6 +37,12 @@ if TYPE_CHECKING:
 #: Rows per chunk handed to a worker.
 CHUNK_ROWS = 2_000
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".gpkg", ".geojson", ".json", ".parquet")
+#: An Excel file may unpack to at most this much, at most this many times its size (a zip
+#: bomb is refused before it is opened).
+MAX_UNZIPPED_BYTES = 1 << 30
+MAX_ZIP_RATIO = 200
+#: What each binary format starts with.
+_MAGIC = {".xlsx": b"PK\x03\x04", ".parquet": b"PAR1", ".gpkg": b"SQLite format 3\x00"}
 _INDEX: AddressIndex | None = None  # set before the workers fork; read-only in them
 
 
@@ -86,6 +92,7 @@ def read_table(path: Path) -> Table:
     if not path.is_file():
         raise BatchInputError(f"{path}: no such file")
     suffix = path.suffix.lower()
+    check_content(path)
     try:
         if suffix in (".csv", ".txt", ".tsv"):
             return _read_csv(path)
@@ -98,6 +105,46 @@ def read_table(path: Path) -> Table:
     except Exception as exc:
         raise BatchInputError(f"{path}: cannot be read ({exc})") from exc
     raise BatchInputError(f"{path}: use one of {', '.join(TABLE_SUFFIXES)}")
+
+
+def check_content(path: Path) -> None:
+    """Refuse a file that is not what its name says, or an Excel file that unpacks too far.
+
+    Raises
+    ------
+    BatchInputError
+        With the reason.
+    """
+    suffix = path.suffix.lower()
+    with path.open("rb") as fh:
+        head = fh.read(8192)
+    if not head:
+        raise BatchInputError(f"{path.name}: the file is empty")
+    magic = _MAGIC.get(suffix)
+    if magic is not None and not head.startswith(magic):
+        raise BatchInputError(
+            f"{path.name} is not a {suffix[1:]} file (its content says otherwise)"
+        )
+    if magic is None and b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise BatchInputError(f"{path.name} is not a text file (it holds binary data)")
+    if suffix == ".xlsx":
+        _check_zip(path)
+
+
+def _check_zip(path: Path) -> None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            unpacked = sum(i.file_size for i in zf.infolist())
+    except zipfile.BadZipFile as exc:
+        raise BatchInputError(f"{path.name} is not a valid xlsx file ({exc})") from None
+    size = max(1, path.stat().st_size)
+    if unpacked > MAX_UNZIPPED_BYTES or unpacked / size > MAX_ZIP_RATIO:
+        raise BatchInputError(
+            f"{path.name} unpacks to {unpacked:,} bytes ({unpacked / size:,.0f} times its size): "
+            "refused as a possible zip bomb"
+        )
 
 
 def _read_csv(path: Path) -> Table:

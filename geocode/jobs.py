@@ -17,9 +17,12 @@ import logging
 import queue
 import secrets
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import psycopg
 
 from geocode.batch import TABLE_SUFFIXES, geocode_table, read_table, write_table
 from geocode.errors import GeocodeError
@@ -27,13 +30,15 @@ from geocode.errors import GeocodeError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    import psycopg
-
     from geocode.index import AddressIndex
 
 logger = logging.getLogger(__name__)
 #: Output formats a job can write.
 OUTPUTS = (".csv", ".xlsx", ".parquet", ".gpkg")
+#: Runs of a job that keeps losing the database before it is failed.
+MAX_ATTEMPTS = 5
+#: Seconds between attempts to reach a database that went away.
+RETRY_S = 2.0
 #: Biggest upload a job takes.
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
@@ -48,6 +53,10 @@ class JobInputError(GeocodeError, ValueError):
 
 class JobNotReadyError(GeocodeError):
     """The job has no result (yet, or it failed)."""
+
+
+class JobInterruptedError(GeocodeError):
+    """The database went away in the middle of a job; it is queued to run again."""
 
 
 def _now() -> str:
@@ -189,7 +198,17 @@ def run_job(
         )
         write_table(folder / job.output, header, rows)
         job.status, job.bands = "done", dict(summary.bands)
-    except Exception as exc:
+    except psycopg.OperationalError as exc:
+        # The database went away: the job waits for it and runs again from its first row (its
+        # result is written only at the end, so nothing is written twice).
+        logger.warning("geocoding job %s lost the database; it will run again", job.id)
+        job.error = f"the database was unavailable ({type(exc).__name__})"
+        if job.attempts < MAX_ATTEMPTS:
+            job.status, job.done_rows = "queued", 0
+            store.save(job)
+            raise JobInterruptedError(job.id) from exc
+        job.status = "failed"
+    except Exception as exc:  # a job fails with its reason; the server goes on
         logger.exception("geocoding job %s failed", job.id)
         job.status, job.error = "failed", str(exc) or type(exc).__name__
     job.finished_at = _now()
@@ -237,5 +256,9 @@ class JobRunner:
             try:
                 with contextlib.closing(self._connect()) as conn:
                     run_job(self.store, job_id, conn, self._index(conn))
-            except Exception:
+            except (JobInterruptedError, psycopg.OperationalError):
+                # The database is away (restarting): try again in a while, in order.
+                time.sleep(RETRY_S)
+                self._queue.put(job_id)
+            except Exception:  # the runner outlives any one job
                 logger.exception("geocoding job %s could not run", job_id)
