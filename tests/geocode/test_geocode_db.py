@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import json
 import os
 import time
@@ -303,28 +302,3 @@ def test_a_grid_workers_key_changes_only_its_own_community(street: tuple[str, st
     with psycopg.connect(street[0]) as conn:
         aliases = conn.execute("SELECT address_code FROM twin.address_alias WHERE text = '某楼'")
         assert [r[0] for r in aliases.fetchall()] == [codes[mine]]
-
-
-def test_a_job_survives_a_database_restart(
-    street: tuple[str, str], tmp_path: Path, pg_cluster: LocalCluster
-) -> None:
-    sample = _truth_sample(street[0], 2000)
-    rows = [t for t, _ in sample] * 8  # 16,000 rows: several chunks of 2,000
-    data = ("id,地址\n" + "\n".join(f"{i},{t}" for i, t in enumerate(rows)) + "\n").encode()
-    with _job_client(street, tmp_path, "admin") as client:
-        job = client.post("/api/v1/jobs/geocode", files={"file": ("big.csv", data)},
-                          data={"column": "地址"}).json()  # fmt: skip
-        for _ in range(600):  # wait until it is under way, then restart PostgreSQL under it
-            state = client.get(f"/api/v1/jobs/{job['id']}").json()
-            if state["status"] == "running" and state["done_rows"] > 0:
-                break
-            time.sleep(0.05)
-        pg_cluster.down()
-        pg_cluster.up()
-        state = _wait(client, job["id"])
-        assert state["status"] == "done", state
-        assert state["attempts"] >= 2 and state["done_rows"] == len(rows)
-        result = client.get(state["result_url"])
-    out = list(csv.DictReader(io.StringIO(result.content.decode("utf-8-sig"))))
-    assert [r["id"] for r in out] == [str(i) for i in range(len(rows))]  # none lost or twice
-    assert sum(r["band"] == "accept" for r in out) >= 0.95 * len(rows)
