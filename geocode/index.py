@@ -355,16 +355,8 @@ def load_index(conn: psycopg.Connection[Any]) -> AddressIndex:
     from psycopg.rows import dict_row
 
     admin = conn.execute(ADMIN_SQL).fetchall()
+    aliases = conn.execute(ALIAS_SQL).fetchall()
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(ADDRESS_SQL)
-        index = AddressIndex()
-        for code, level, name in admin:
-            index.add_admin(code, level, name)
-        for row in cur:
-            index.add(row)
-    index.finish()
-    for code, text in conn.execute(ALIAS_SQL):
-        index.add_alias(code, text)
-    index.automaton()
+        index = build_index(admin, cur.execute(ADDRESS_SQL), aliases)
     logger.info("geocoder index: %s", index.stats())
     return index

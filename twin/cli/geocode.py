@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from geocode.index import AddressIndex
 
 
 def geocode(
@@ -44,16 +49,23 @@ def geocode(
         _file(conn, index, path, column, output, workers)
 
 
-def _one(conn: object, index: object, text: str) -> None:
+def _one(conn: psycopg.Connection[Any], index: AddressIndex, text: str) -> None:
     from geocode.match import match
     from geocode.service import describe, result_record
 
-    result = match(index, text)  # type: ignore[arg-type]
-    record = result_record(result, describe(conn, [result.code]))  # type: ignore[arg-type]
+    result = match(index, text)
+    record = result_record(result, describe(conn, [result.code]))
     typer.echo(json.dumps(record, ensure_ascii=False, indent=2))
 
 
-def _file(conn: object, index: object, path: Path, column: str, output: Path, workers: int) -> None:
+def _file(
+    conn: psycopg.Connection[Any],
+    index: AddressIndex,
+    path: Path,
+    column: str,
+    output: Path,
+    workers: int,
+) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from geocode.batch import geocode_table, read_table, write_table
@@ -63,8 +75,8 @@ def _file(conn: object, index: object, path: Path, column: str, output: Path, wo
     with Progress(*columns, TimeRemainingColumn(), transient=True) as bar:
         task = bar.add_task("geocoding", total=len(table.rows))
         header, rows, summary = geocode_table(
-            conn,  # type: ignore[arg-type]
-            index,  # type: ignore[arg-type]
+            conn,
+            index,
             table,
             column,
             workers=workers,
