@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from blocks.errors import (
     CodingConflictError,
@@ -69,6 +71,59 @@ STATUS_CODES: dict[type[Exception], int] = {
     UnsafePathError: 400,
     ContentNotFoundError: 404,
 }
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a message, or FastAPI's list of invalid fields (422)."""
+
+    detail: str | list[dict[str, Any]]
+
+
+#: The error answers any route may give, documented on every operation of the OpenAPI
+#: document (:func:`document_errors`), so that clients and schema-based tests know them.
+ERROR_RESPONSES: dict[int, str] = {
+    400: "a malformed request (tile coordinates, a path that leaves its folder)",
+    401: "no API key, or an invalid, revoked or expired one",
+    403: "the key's role or scope does not allow this",
+    404: "no such address, entity, job, layer or file",
+    409: "a conflict: a job not finished yet, a code already taken",
+    412: "the record changed since the version sent in If-Match",
+    413: "an upload larger than the limit",
+    422: "invalid input, with the row and field named",
+    429: "the key's rate limit or daily quota is used up",
+    503: "the database is unavailable; retry later",
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Document :data:`ERROR_RESPONSES` on every operation of the app's OpenAPI document.
+
+    A route's own description and model of a status win; FastAPI's default 422 schema (a list
+    of invalid fields) becomes :class:`ErrorBody`, which also covers the project's own
+    ``{"detail": message}`` answers.
+    """
+    build = app.openapi
+    done: list[bool] = []
+
+    def openapi() -> dict[str, Any]:
+        doc = build()
+        if done:
+            return doc
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        schemas["ErrorBody"] = ErrorBody.model_json_schema()
+        body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        for item in doc["paths"].values():
+            for operation in item.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in ERROR_RESPONSES.items():
+                    known = responses.setdefault(str(status), {"description": description})
+                    schema = known.get("content", {}).get("application/json", {}).get("schema")
+                    if schema is None or schema.get("$ref", "").endswith("/HTTPValidationError"):
+                        known["content"] = body
+        done.append(True)
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def status_for(exc: Exception, table: dict[type[Exception], int]) -> int:

@@ -14,7 +14,8 @@ from fastapi.middleware.gzip import GZipMiddleware
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from api.auth import KeyCache, needs
-from api.errors import STATUS_CODES, add_exception_handlers
+from api.errors import STATUS_CODES, add_exception_handlers, document_errors
+from api.input import NulGuard
 from api.logs import redact_access_log
 from api.routes import addresses, audit, entities, geocode, health, jobs
 from api.routes.threed import threed_router
@@ -117,6 +118,7 @@ def create_app(
     app.state.settings = settings
     app.state.db_timeout_s = float(settings.db.connect_timeout_s)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(NulGuard)
     app.state.tile_cache = cache
     app.state.auth_required = api.auth
     app.state.key_cache = KeyCache()
@@ -134,4 +136,5 @@ def create_app(
     )
     app.include_router(threed_router(settings))
     add_exception_handlers(app, STATUS_CODES)
+    document_errors(app)
     return app

@@ -12,12 +12,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from api.auth import needs, require
 from api.deps import SyncConnDep
+from api.input import ApiModel
 from geocode.errors import AddressInputError
-from geocode.library.repository import find_addresses, get_address
+from geocode.library.repository import ALIAS_KINDS, STATUSES, find_addresses, get_address
 from geocode.library.writes import (
     add_alias,
     change_address,
@@ -25,15 +26,16 @@ from geocode.library.writes import (
     expect_version,
     retire_address,
 )
+from twin.address_codes import LEVELS
 from twin.keys import ForbiddenError, Principal
 
 router = APIRouter(prefix="/api/v1/addresses", tags=["addresses"])
 
 
-class AddressIn(BaseModel):
+class AddressIn(ApiModel):
     """A new standard address; the library assigns its code."""
 
-    level: str = Field(description="door, compound, building, unit, floor, room, road...")
+    level: str = Field(description="The address level.", json_schema_extra={"enum": list(LEVELS)})
     text: str = Field(min_length=1, max_length=500, description="Standard text, Shenzhen order")
     parent_code: str | None = None
     unit_code: str | None = Field(
@@ -42,18 +44,18 @@ class AddressIn(BaseModel):
     lon: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
     elements: dict[str, Any] = Field(default_factory=dict)
-    status: str = "collected"
+    status: str = Field("collected", json_schema_extra={"enum": list(STATUSES[:-1])})
 
 
-class AddressPatch(BaseModel):
+class AddressPatch(ApiModel):
     """A change: new text, status or location; aliases to add; or retirement."""
 
     text: str | None = Field(None, min_length=1, max_length=500)
-    status: str | None = None
+    status: str | None = Field(None, json_schema_extra={"enum": [*STATUSES, None]})
     lon: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
     add_aliases: list[str] = Field(default_factory=list, max_length=50)
-    alias_kind: str = "variant"
+    alias_kind: str = Field("variant", json_schema_extra={"enum": list(ALIAS_KINDS)})
     retire_successors: list[str] | None = Field(None, description="Retire, pointing here")
     reason: str | None = Field(None, max_length=500)
 

@@ -14,10 +14,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
 
 from api.auth import needs, require
 from api.deps import SyncConnDep
+from api.input import ApiModel
 from blocks.coding.files import items_from_features
 from blocks.coding.model import FORMS
 from blocks.coding.service import code_entities, get_entity, list_classes
@@ -29,7 +30,7 @@ router = APIRouter(tags=["entities"])
 MAX_FEATURES = 10_000
 
 
-class CodingRequest(BaseModel):
+class CodingRequest(ApiModel):
     """A batch of entities to code, as a GeoJSON FeatureCollection plus batch options.
 
     Each feature may carry ``source_id`` (the id in the sending system: re-sending it returns
@@ -49,7 +50,7 @@ class CodingRequest(BaseModel):
     )
     crs: str = Field("EPSG:4326", max_length=50, description="CRS of the coordinates")
 
-    model_config = {"populate_by_name": True}
+    model_config = ConfigDict(populate_by_name=True)
 
 
 @router.post("/api/v1/entities:code")

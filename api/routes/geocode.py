@@ -14,10 +14,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from api.auth import needs, require
 from api.deps import ConnDep, SyncConnDep
+from api.input import ApiModel
 from api.routes.addresses import check_address_scope
 from geocode.library.writes import add_alias
 from geocode.service import Geocoder, describe, describe_async, result_record, reverse
@@ -46,13 +47,13 @@ def _geocoder(request: Request, conn: Any) -> Geocoder:
     return app_geocoder(request.app, conn)
 
 
-class BatchIn(BaseModel):
+class BatchIn(ApiModel):
     """Addresses to geocode, answered in the same order."""
 
     addresses: list[str] = Field(max_length=MAX_BATCH, description=f"Up to {MAX_BATCH:,}")
 
 
-class CorrectionIn(BaseModel):
+class CorrectionIn(ApiModel):
     """A reviewer's choice: this text is that address."""
 
     text: str = Field(min_length=1, max_length=500)

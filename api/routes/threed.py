@@ -21,10 +21,18 @@ from twin.settings import TwinSettings
 
 #: The viewer built by ``make web-deps`` (``web/build.mjs``), beside the ``api`` package.
 DEFAULT_VIEWER_DIR = FsPath(__file__).resolve().parents[2] / "web" / "dist"
+#: A relative path of dot-separated names: no empty, hidden or ``..`` segment can match. It is
+#: documented in the OpenAPI schema; the store itself refuses other paths with a 400 and reason.
+SAFE_PATH = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(/[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*)*$"
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "a path that is malformed or leaves its folder"},
     404: {"description": "no such tileset or file"},
 }
+
+
+def _file_path(description: str) -> Any:
+    """Declare a path parameter of a file under a folder, with :data:`SAFE_PATH` documented."""
+    return Path(description=description, max_length=1000, json_schema_extra={"pattern": SAFE_PATH})
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -121,7 +129,7 @@ def threed_router(settings: TwinSettings) -> APIRouter:
         },
     )
     def tileset_file(
-        path: Annotated[str, Path(description="TILESET/FILE, e.g. city/tileset.json")],
+        path: Annotated[str, _file_path("TILESET/FILE, e.g. city/tileset.json")],
         if_none_match: Annotated[str | None, Header(max_length=1000)] = None,
         accept_encoding: Annotated[str | None, Header(max_length=1000)] = None,
     ) -> Response:
@@ -132,7 +140,7 @@ def threed_router(settings: TwinSettings) -> APIRouter:
 
     @router.get("/viewer/{path:path}", response_class=Response, responses=_ERRORS)
     def viewer_file(
-        path: Annotated[str, Path(description="e.g. threed/threed.html")],
+        path: Annotated[str, _file_path("e.g. threed/threed.html")],
         if_none_match: Annotated[str | None, Header(max_length=1000)] = None,
         accept_encoding: Annotated[str | None, Header(max_length=1000)] = None,
     ) -> Response:
