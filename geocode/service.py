@@ -99,12 +99,17 @@ async def describe_async(
 def result_record(result: MatchResult, described: dict[str, Described]) -> dict[str, Any]:
     """Return the JSON record of one result: the match fields plus standard address and location.
 
-    Phone and ID numbers in the echoed input and in the warnings are masked.
+    Phone and ID numbers are masked wherever the user's text is echoed: the input, its
+    normalised form, the elements, the explanation's input pieces and the warnings.
     """
     d = described.get(result.code or "") or Described(None, None, None)
     rec = {"input": mask_text(result.input), "code": result.code, "level": result.level,
            "standard_address": d.text, "lon": d.lon, "lat": d.lat}  # fmt: skip
     out = rec | result.as_dict()
+    out["normalized"] = mask_text(result.normalized)
+    out["elements"] = {k: mask_text(v) for k, v in result.elements.items()}
+    for step in out["explain"]:
+        step["input"] = mask_text(step["input"])
     out["warnings"] = [mask_text(w) for w in result.warnings]
     return out
 
