@@ -261,8 +261,13 @@ def geocode_table(
     *,
     workers: int = 2,
     progress: Callable[[int], None] | None = None,
+    skip: int = 0,
+    sink: Callable[[int, list[list[Any]]], None] | None = None,
 ) -> tuple[list[str], list[list[Any]], BatchSummary]:
     """Geocode one column of a table; return the output header, rows and a summary.
+
+    ``skip`` rows are left out (a resumed job has them already); ``sink`` receives each chunk
+    of output rows with the index of its first row, as soon as the chunk is done.
 
     Raises
     ------
@@ -283,10 +288,11 @@ def geocode_table(
     header = table.columns + taken
     out_rows: list[list[Any]] = []
     bands: Counter[str] = Counter()
-    for results in match_texts(index, texts, workers, progress):
+    for results in match_texts(index, texts[skip:], workers, progress):
         described = describe(conn, [r.code for r in results])
+        first = skip + len(out_rows)
         for result in results:
-            i = len(out_rows)
+            i = skip + len(out_rows)
             if i in table.problems:
                 result.reason = table.problems[i]
             elif not texts[i].strip():
@@ -294,6 +300,8 @@ def geocode_table(
             rec = result_record(result, described)
             bands[rec["band"]] += 1
             out_rows.append(list(table.rows[i]) + [rec[c] for c in taken])
+        if sink is not None:
+            sink(first, out_rows[first - skip :])
     return header, out_rows, BatchSummary(len(out_rows), bands, time.perf_counter() - started)
 
 

@@ -5,7 +5,9 @@ and, when done, the geocoded copy. Every state change rewrites ``job.json`` thro
 temporary file moved into place, and the result is written the same way, so a crash leaves
 either the old state or the new one, never half a file. A :class:`JobRunner` started with
 the server first re-queues every job that was queued or running when the last server
-stopped: a restart loses no job (an interrupted one starts again from its first row).
+stopped: a restart loses no job. While a job runs, each finished chunk of rows is written
+to ``parts/`` (atomically, named by its first row); a job interrupted by a server or database
+restart resumes after its last finished chunk, so no row is lost or written twice.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import json
 import logging
 import queue
 import secrets
+import shutil
 import threading
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,6 +84,8 @@ class Job:
     bands: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     attempts: int = 0
+    #: The row each attempt started from (> 0: it resumed after finished chunks).
+    resumed_from: list[int] = field(default_factory=list)
     created_at: str = field(default_factory=_now)
     started_at: str | None = None
     finished_at: str | None = None
@@ -176,15 +182,37 @@ class JobStore:
         return sorted(jobs, key=lambda j: j.created_at)
 
 
+def _parts(folder: Path) -> list[Path]:
+    return sorted((folder / "parts").glob("*.json"))
+
+
+def _done_rows(folder: Path) -> int:
+    """Rows the finished chunks in ``parts/`` hold (they are contiguous from row 0)."""
+    return sum(int(p.stem.split("-")[1]) for p in _parts(folder))
+
+
+def _write_part(folder: Path, first: int, rows: list[list[Any]]) -> None:
+    parts = folder / "parts"
+    parts.mkdir(exist_ok=True)
+    tmp = parts / f".{first:09d}.part"
+    tmp.write_text(json.dumps(rows, ensure_ascii=False, default=str), encoding="utf-8")
+    tmp.replace(parts / f"{first:09d}-{len(rows)}.json")
+
+
 def run_job(
     store: JobStore, job_id: str, conn: psycopg.Connection[Any], index: AddressIndex
 ) -> Job:
-    """Run one job to the end (done or failed); its state on disk follows its progress."""
+    """Run one job to the end (done or failed); its state on disk follows its progress.
+
+    Rows already in ``parts/`` (from an interrupted attempt) are not geocoded again.
+    """
     job = store.get(job_id)
-    job.status, job.started_at, job.done_rows = "running", _now(), 0
-    job.attempts += 1
-    store.save(job)
     folder = store.root / job.id
+    done = _done_rows(folder)
+    job.status, job.started_at, job.done_rows = "running", _now(), done
+    job.attempts += 1
+    job.resumed_from.append(done)
+    store.save(job)
     try:
         table = read_table(folder / job.input_name)
         job.rows = len(table.rows)
@@ -193,18 +221,25 @@ def run_job(
             job.done_rows += n
             store.save(job)
 
-        header, rows, summary = geocode_table(
-            conn, index, table, job.column, workers=1, progress=progress
-        )
+        header, _, _ = geocode_table(
+            conn, index, table, job.column, workers=1, progress=progress, skip=done,
+            sink=lambda first, rows: _write_part(folder, first, rows),
+        )  # fmt: skip
+        rows = [row for p in _parts(folder) for row in json.loads(p.read_text("utf-8"))]
+        if len(rows) != len(table.rows):
+            raise GeocodeError(f"the job's parts hold {len(rows)} rows, not {len(table.rows)}")
         write_table(folder / job.output, header, rows)
-        job.status, job.bands = "done", dict(summary.bands)
+        band = header.index("band")
+        job.status, job.error = "done", None
+        job.bands = dict(Counter(row[band] for row in rows))
+        shutil.rmtree(folder / "parts", ignore_errors=True)
     except psycopg.OperationalError as exc:
-        # The database went away: the job waits for it and runs again from its first row (its
-        # result is written only at the end, so nothing is written twice).
-        logger.warning("geocoding job %s lost the database; it will run again", job.id)
+        # The database went away: the job waits for it and resumes after its last finished
+        # chunk (each chunk is written once, atomically, so no row is written twice).
+        logger.warning("geocoding job %s lost the database; it will resume", job.id)
         job.error = f"the database was unavailable ({type(exc).__name__})"
         if job.attempts < MAX_ATTEMPTS:
-            job.status, job.done_rows = "queued", 0
+            job.status = "queued"
             store.save(job)
             raise JobInterruptedError(job.id) from exc
         job.status = "failed"

@@ -108,7 +108,14 @@ def check_postgis_installed(bindir: Path) -> None:
 
 
 def _port_is_free(port: int) -> bool:
+    """Whether a server could listen on ``port``.
+
+    PostgreSQL listens with ``SO_REUSEADDR``, so a port whose old connections linger in
+    TIME_WAIT (after a restart) is free to it: the check does the same, and a restarted cluster
+    keeps its port, which clients and running jobs know.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
