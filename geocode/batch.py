@@ -13,7 +13,6 @@ reason: no row is ever dropped.
 from __future__ import annotations
 
 import csv
-import io
 import multiprocessing
 import time
 from collections import Counter
@@ -24,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from geocode.errors import GeocodeError
 from geocode.match import MatchResult, match
 from geocode.service import RESULT_COLUMNS, describe, result_record
-from twin.load.reader import decode_text
+from twin.load.errors import DataImportError
+from twin.load.reader import decode_text, parse_csv
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -148,35 +148,13 @@ def _check_zip(path: Path) -> None:
 
 
 def _read_csv(path: Path) -> Table:
-    text = decode_text(path.read_bytes(), path)
-    first = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first.count) if any(d in first for d in ",;\t") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        header = next(reader)
-    except StopIteration:
-        raise BatchInputError(f"{path}: the file is empty") from None
-    except csv.Error as exc:
-        raise BatchInputError(f"{path}: the header cannot be read ({exc})") from None
-    table = Table([h.strip() for h in header], [])
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            table.problems[len(table.rows)] = f"malformed CSV line ({exc})"
-            table.rows.append([""] * len(header))
-            continue
-        if not cells:
-            continue
-        if len(cells) != len(header):
-            table.problems[len(table.rows)] = (
-                f"malformed CSV line: {len(cells)} fields where the header has {len(header)}"
-            )
-            cells = (cells + [""] * len(header))[: len(header)]
-        table.rows.append(cells)
-    return table
+        parsed = parse_csv(decode_text(path.read_bytes(), path))
+    except DataImportError as exc:
+        raise BatchInputError(str(exc)) from None
+    if parsed is None:
+        raise BatchInputError(f"{path}: the file is empty")
+    return Table(parsed.header, parsed.rows, parsed.problems)
 
 
 def _read_xlsx(path: Path) -> Table:

@@ -41,20 +41,24 @@ class AddressImportReport:
     rejected: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _read(path: Path) -> list[dict[str, Any]]:
-    from twin.load.reader import read_rows
+def _read(path: Path) -> list[tuple[dict[str, Any], str | None]]:
+    """Return the file's records, each with the problem that kept it from being read whole."""
+    from twin.load.reader import decode_text, parse_csv, read_rows
 
-    if path.suffix.lower() == ".csv":
-        from twin.load.reader import decode_text
-
-        text = decode_text(path.read_bytes(), path)
-        return list(csv.DictReader(text.splitlines()))
-    rows = []
+    if path.suffix.lower() == ".csv":  # lon/lat are optional: no geometry column needed
+        parsed = parse_csv(decode_text(path.read_bytes(), path))
+        if parsed is None:
+            return []
+        return [
+            (dict(zip(parsed.header, cells, strict=True)), parsed.problems.get(i))
+            for i, cells in enumerate(parsed.rows)
+        ]
+    rows: list[tuple[dict[str, Any], str | None]] = []
     for row in read_rows(path):
         rec: dict[str, Any] = dict(row.attrs)
         if isinstance(row.geometry, Point):
             rec["lon"], rec["lat"] = row.geometry.x, row.geometry.y
-        rows.append(rec)
+        rows.append((rec, row.problem))
     return rows
 
 
@@ -80,8 +84,11 @@ def import_addresses(
     """
     report = AddressImportReport()
     rename = {v: k for k, v in (mapping or {}).items()}
-    for number, raw in enumerate(_read(path), start=1):
+    for number, (raw, problem) in enumerate(_read(path), start=1):
         rec = {rename.get(k, k): v for k, v in raw.items()}
+        if problem is not None:
+            report.rejected.append((number, problem))
+            continue
         try:
             with conn.transaction():
                 lon, lat = _location(rec, crs)

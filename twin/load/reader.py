@@ -104,13 +104,76 @@ def _csv_geometry(
     return shapely.Point(float(attrs[lon or ""]), float(attrs[lat or ""]))
 
 
+@dataclass
+class CsvRows:
+    """A CSV's header and rows; a row that could not be read whole has its problem by index."""
+
+    header: list[str]
+    rows: list[list[str]]
+    problems: dict[int, str] = field(default_factory=dict)
+
+
+def parse_csv(text: str) -> CsvRows | None:
+    r"""Split CSV text into rows without ever losing one; ``None`` for an empty text.
+
+    The delimiter is the commonest of ``,``, ``;`` and tab in the header line. Parsing is
+    strict, so that a quote left open is caught on its own line instead of swallowing every
+    later line into one cell: that line becomes a row with its problem (its cells split on the
+    delimiter) and reading goes on at the next line. A row of the wrong width is padded or
+    cut to the header's, with its problem.
+
+    Examples
+    --------
+    >>> parsed = parse_csv('id,address\n1,"unclosed\n2,宝安区\n')
+    >>> parsed.rows, parsed.problems
+    ([['1', '"unclosed'], ['2', '宝安区']], {0: 'malformed CSV line 2: unexpected end of data'})
+    """
+    delimiter = _delimiter(text)
+    lines = io.StringIO(text, newline="").readlines()
+    try:
+        header = next(csv.reader(lines[:1], delimiter=delimiter))
+    except StopIteration:
+        return None
+    except csv.Error as exc:
+        raise DataImportError(f"the header cannot be read ({exc})") from None
+    out = CsvRows([h.strip() for h in header], [])
+    start = 1
+    while start < len(lines):
+        reader = csv.reader(lines[start:], delimiter=delimiter, strict=True)
+        at = 0
+        try:
+            for cells in reader:
+                _add_csv_row(out, cells)
+                at = reader.line_num
+            break
+        except csv.Error as exc:
+            bad = start + at
+            cells = lines[bad].rstrip("\r\n").split(delimiter)
+            _add_csv_row(out, cells, f"line {bad + 1}: {exc}")
+            start = bad + 1
+    return out
+
+
+def _add_csv_row(out: CsvRows, cells: list[str], problem: str | None = None) -> None:
+    width = len(out.header)
+    if not cells:
+        return
+    if problem is None and len(cells) != width:
+        problem = f"line has {len(cells)} fields where the header has {width}"
+    if problem is not None:
+        out.problems[len(out.rows)] = f"malformed CSV {problem}"
+        cells = (cells + [""] * width)[:width]
+    out.rows.append(cells)
+
+
 def read_csv(path: Path) -> SourceFile:
     """Read a CSV with a WKT column (EWKT's ``SRID=n;`` is dropped) or lon/lat columns."""
     import shapely
 
-    text = decode_text(path.read_bytes(), path)
-    reader = csv.DictReader(io.StringIO(text), delimiter=_delimiter(text))
-    columns = [c for c in reader.fieldnames or [] if c is not None]
+    parsed = parse_csv(decode_text(path.read_bytes(), path))
+    if parsed is None:
+        raise DataImportError(f"{path} is empty")
+    columns = parsed.header
     wkt, lon, lat = (
         _pick(columns, WKT_COLUMNS),
         _pick(columns, LON_COLUMNS),
@@ -121,8 +184,12 @@ def read_csv(path: Path) -> SourceFile:
             f"{path} has no geometry column: name one wkt/geometry, or give lon and lat columns"
         )
     rows: list[SourceRow] = []
-    for number, rec in enumerate(reader, start=1):
-        attrs = {k: _clean(v) for k, v in rec.items() if k is not None}
+    for i, cells in enumerate(parsed.rows):
+        number = i + 1
+        attrs = {k: _clean(v) for k, v in zip(columns, cells, strict=True)}
+        if i in parsed.problems:
+            rows.append(SourceRow(number, attrs, None, parsed.problems[i]))
+            continue
         try:
             rows.append(SourceRow(number, attrs, _csv_geometry(attrs, wkt, lon, lat)))
         except (ValueError, shapely.errors.GEOSException) as exc:
