@@ -6,7 +6,11 @@ import contextlib
 import json
 import os
 import platform
+import socket
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +50,36 @@ def write_results(name: str, figures: dict[str, Any]) -> Path:
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(doc, indent=2, ensure_ascii=False))
     return path
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def api_server(url: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run the API (uvicorn, one process) on a free port against ``url``; yield its base URL."""
+    import httpx
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.asgi:app", "--port", str(port), "--log-level",
+         "warning"],
+        env={**os.environ, "DATABASE_URL": url, **(env or {})},
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("the API did not start")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

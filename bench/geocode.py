@@ -22,12 +22,8 @@ import argparse
 import contextlib
 import csv
 import gc
-import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -38,7 +34,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import scratch_database, write_results
+from bench.common import api_server, scratch_database, write_results
 from geocode.batch import geocode_table, read_table, write_table
 from geocode.index import load_index
 from geocode.match import match
@@ -138,23 +134,9 @@ def _memory(conn: Any) -> dict[str, Any]:
             round(per_room * CITY_ROOMS / 1e9, 2)}  # fmt: skip
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _http(url: str, key: str, queries: list[str], clients: int = 8) -> dict[str, Any]:
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.asgi:app", "--port", str(port), "--log-level",
-         "warning"],
-        env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {key}"}
-    try:
+    with api_server(url) as base:
         for _ in range(300):
             with contextlib.suppress(httpx.HTTPError):
                 warm = httpx.get(f"{base}/api/v1/geocode", params={"q": queries[0]}, headers=auth)
@@ -180,9 +162,6 @@ def _http(url: str, key: str, queries: list[str], clients: int = 8) -> dict[str,
         for t in threads:
             t.join()
         wall = time.perf_counter() - started
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     times.sort()
     return {"clients": clients, "queries": len(times), "per_second": round(len(times) / wall, 1),
             "p50_ms": round(statistics.median(times) * 1000, 2),

@@ -1,0 +1,220 @@
+"""Bounded load test on loopback: mixed geocode / tile / block requests while a job runs.
+
+Run: ``.venv/bin/python -m bench.load [--scale small] [--clients 16] [--seconds 60]``
+
+Generates Bao'an (440306) at the given scale into a scratch database, starts the API (one
+uvicorn process) and runs two phases with the same clients and the same request mix:
+
+1. **baseline**: the mix alone, for a third of the time;
+2. **under load**: the mix while a background job runs — a placement job when the server
+   offers one (``POST /api/v1/jobs/place``), else a geocoding job of the generator's messy
+   addresses (``POST /api/v1/jobs/geocode``).
+
+The mix: geocoding single addresses (``GET /api/v1/geocode``, a ``system`` key), vector tiles
+of buildings and grids at zooms 13–16 (``GET /tiles/…``, a ``planner`` key), and block
+reads (``GET /api/v1/blocks/{code}`` when the server has it, else the address library's
+``GET /api/v1/addresses/{code}``). For each phase and kind: requests, requests per second,
+p50 / p99 latency and errors (any status other than 200/304, or no answer). Targets (issue):
+zero errors, geocoding p99 under 100 ms under load. The ratio of the loaded p99 to the
+baseline p99 is what carries across machines. Writes ``bench/results/load.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import io
+import os
+import random
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from typing import Any
+
+import httpx
+
+from bench.common import api_server, scratch_database, write_results
+from tiles.tms import tiles_covering
+from twin.db.connect import connect
+from twin.keys import create_key
+from twin.load.admin import load_admin
+from twin.synth.run import generate
+
+DISTRICT = "440306"
+MIX = {"geocode": 0.5, "tile": 0.3, "block": 0.2}
+OK = (200, 304)
+
+
+def _requests(conn: Any, blocks_route: bool, rng: random.Random) -> dict[str, list[str]]:
+    """The URLs of each kind, drawn from the generated data."""
+    truth = [r[0] for r in conn.execute(
+        "SELECT messy_address FROM twin.synth_truth ORDER BY source_id LIMIT 20000"
+    ).fetchall()]  # fmt: skip
+    geocode = [str(httpx.URL("/api/v1/geocode", params={"q": t})) for t in truth]
+    bbox = conn.execute(
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+        "FROM (SELECT ST_Extent(footprint) AS e FROM twin.building) b"
+    ).fetchone()
+    tiles = []
+    for z in range(13, 17):
+        x0, y0, x1, y1 = tiles_covering(tuple(bbox), z)
+        cells = [(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+        for x, y in rng.sample(cells, min(len(cells), 400)):
+            tiles.append(f"/tiles/buildings,grids/{z}/{x}/{y}.mvt")
+    if blocks_route:
+        codes = [r[0] for r in conn.execute(
+            "(SELECT code FROM twin.admin_unit WHERE code LIKE %(d)s AND level IN "
+            "('street', 'community', 'grid')) UNION ALL "
+            "(SELECT code FROM twin.building ORDER BY random() LIMIT 2000)",
+            {"d": f"{DISTRICT}%"},
+        ).fetchall()]  # fmt: skip
+        block = [f"/api/v1/blocks/{c}" for c in codes]
+    else:
+        codes = [r[0] for r in conn.execute(
+            "SELECT code FROM twin.address WHERE level IN ('building', 'room') "
+            "ORDER BY random() LIMIT 3000"
+        ).fetchall()]  # fmt: skip
+        block = [f"/api/v1/addresses/{c}" for c in codes]
+    return {"geocode": geocode, "tile": tiles, "block": block}
+
+
+async def _phase(
+    base: str, keys: dict[str, str], urls: dict[str, list[str]], clients: int, seconds: float
+) -> dict[str, Any]:
+    """Run ``clients`` concurrent clients for ``seconds``; return figures per kind."""
+    times: dict[str, list[float]] = defaultdict(list)
+    errors: dict[str, list[str]] = defaultdict(list)
+    kinds, weights = list(MIX), list(MIX.values())
+    end = time.perf_counter() + seconds
+
+    async def client(n: int) -> None:
+        rng = random.Random(n)
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            while time.perf_counter() < end:
+                kind = rng.choices(kinds, weights)[0]
+                url = rng.choice(urls[kind])
+                headers = {"Authorization": f"Bearer {keys[kind]}", "Accept-Encoding": "gzip"}
+                started = time.perf_counter()
+                try:
+                    res = await http.get(url, headers=headers)
+                    status = res.status_code
+                except httpx.HTTPError as exc:
+                    status, detail = 0, type(exc).__name__
+                else:
+                    detail = res.text[:120] if status not in OK else ""
+                times[kind].append(time.perf_counter() - started)
+                if status not in OK and not (kind == "block" and status == 404):
+                    errors[kind].append(f"{status} {url[:80]} {detail}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    wall = time.perf_counter() - started
+    out: dict[str, Any] = {"seconds": round(wall, 1), "clients": clients}
+    for kind in kinds:
+        t = sorted(times[kind])
+        if not t:
+            continue
+        out[kind] = {
+            "requests": len(t),
+            "per_second": round(len(t) / wall, 1),
+            "p50_ms": round(statistics.median(t) * 1000, 1),
+            "p99_ms": round(t[int(0.99 * (len(t) - 1))] * 1000, 1),
+            "errors": len(errors[kind]),
+            "error_samples": errors[kind][:3],
+        }
+    total = sum(len(v) for v in times.values())
+    out["all"] = {"requests": total, "per_second": round(total / wall, 1),
+                  "errors": sum(len(v) for v in errors.values())}  # fmt: skip
+    return out
+
+
+def _start_job(base: str, key: str, conn: Any, routes: set[str]) -> tuple[str, str]:
+    """Submit the background job; return its status URL and what it is."""
+    truth = conn.execute(
+        "SELECT source_id, messy_address FROM twin.synth_truth ORDER BY source_id LIMIT 200000"
+    ).fetchall()
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    auth = {"Authorization": f"Bearer {key}"}
+    if "/api/v1/jobs/place" in routes:
+        writer.writerow(["id", "address"])
+        writer.writerows(truth)
+        res = httpx.post(f"{base}/api/v1/jobs/place", headers=auth, timeout=120,
+                         files={"file": ("people.csv", buf.getvalue().encode())},
+                         data={"kind": "person", "address_column": "address",
+                               "id_column": "id"})  # fmt: skip
+        kind = "placement"
+    else:
+        writer.writerow(["id", "地址"])
+        writer.writerows(truth)
+        res = httpx.post(f"{base}/api/v1/jobs/geocode", headers=auth, timeout=120,
+                         files={"file": ("records.csv", buf.getvalue().encode())},
+                         data={"column": "地址", "output": "csv"})  # fmt: skip
+        kind = "geocoding"
+    res.raise_for_status()
+    body = res.json()
+    url = str(body.get("url") or f"/api/v1/jobs/{body['id']}")
+    return (url if url.startswith("http") else f"{base}{url}"), kind
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", default="small", choices=["small", "medium"])
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=60)
+    args = parser.parse_args()
+    cluster, conninfo = scratch_database("twin_bench_load")
+    figures: dict[str, Any] = {"scale": args.scale, "seed": args.seed, "district": DISTRICT,
+                               "mix": MIX}  # fmt: skip
+    with contextlib.closing(connect(conninfo)) as conn:
+        load_admin(conn)
+        conn.commit()
+        generate(conn, DISTRICT, args.scale, args.seed, workers=2, conninfo=conninfo)
+        conn.execute("ANALYZE")
+        conn.commit()
+        keys = {}
+        for kind, role in (("geocode", "system"), ("tile", "planner"), ("block", "admin"),
+                           ("job", "admin")):  # fmt: skip
+            keys[kind], _ = create_key(conn, name=f"load-{kind}", role=role,
+                                       created_by="bench.load", rate_per_minute=10**6,
+                                       quota_per_day=10**9)  # fmt: skip
+        conn.commit()
+        with (
+            tempfile.TemporaryDirectory() as home,
+            api_server(cluster.url("twin_bench_load"), {"TWIN_HOME": home}) as base,
+        ):
+            routes = set(httpx.get(f"{base}/openapi.json").json()["paths"])
+            urls = _requests(conn, "/api/v1/blocks/{code}" in routes, random.Random(1))
+            figures["requests_of_each_kind"] = {k: len(v) for k, v in urls.items()}
+            warm = httpx.get(f"{base}{urls['geocode'][0]}", timeout=300,
+                             headers={"Authorization": f"Bearer {keys['geocode']}"})  # fmt: skip
+            warm.raise_for_status()  # the first request loads the geocoder's index
+            baseline = asyncio.run(_phase(base, keys, urls, args.clients, args.seconds / 3))
+            figures["baseline"] = baseline
+            print("baseline", baseline, flush=True)
+            job_url, job_kind = _start_job(base, keys["job"], conn, routes)
+            loaded = asyncio.run(_phase(base, keys, urls, args.clients, args.seconds))
+            job = httpx.get(job_url, headers={"Authorization": f"Bearer {keys['job']}"}).json()
+            figures["under_load"] = loaded | {
+                "job": {"kind": job_kind, "status": job.get("status"),
+                        "rows_done_during_test": job.get("done_rows"), "rows": job.get("rows")}
+            }  # fmt: skip
+            print("under load", figures["under_load"], flush=True)
+    figures["load_average_1m"] = round(os.getloadavg()[0], 2)
+    geo = loaded.get("geocode", {})
+    figures["targets"] = {
+        "zero_errors": loaded["all"]["errors"] == 0,
+        "geocode_p99_under_100_ms": geo.get("p99_ms", 1e9) < 100,
+        "geocode_p99_ratio_to_baseline": round(
+            geo.get("p99_ms", 0) / max(baseline.get("geocode", {}).get("p99_ms", 1), 0.1), 2
+        ),
+    }
+    write_results("load", figures)
+
+
+if __name__ == "__main__":
+    main()
