@@ -220,6 +220,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--c1", type=float, default=DEFAULT_PARAMS["c1"])
     ap.add_argument("--c2", type=float, default=DEFAULT_PARAMS["c2"])
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument(
+        "--groups",
+        help=f"feature groups, comma-separated (default per scheme; of {FEATURE_GROUPS})",
+    )
     args = ap.parse_args(argv)
     schemes = args.schemes or list(SCHEMES)
     if unknown := set(schemes) - set(SCHEMES):
@@ -229,9 +233,14 @@ def main(argv: list[str] | None = None) -> None:
         count = build_gazetteer(args.names, args.out_dir / GAZETTEER_FILE)
         print(f"gazetteer: {count} names")  # noqa: T201 - a command's report
     params = {**DEFAULT_PARAMS, "max_iterations": args.iterations, "c1": args.c1, "c2": args.c2}
+    groups = tuple(args.groups.split(",")) if args.groups else None
+    if groups and (odd := set(groups) - set(FEATURE_GROUPS)):
+        ap.error(f"unknown feature group(s) {sorted(odd)}: choose from {list(FEATURE_GROUPS)}")
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = {
-            s: pool.submit(train_one, s, args.eval_dir, args.out_dir, params, SCHEME_GROUPS[s])
+            s: pool.submit(
+                train_one, s, args.eval_dir, args.out_dir, params, groups or SCHEME_GROUPS[s]
+            )
             for s in schemes
         }
         for scheme, future in futures.items():

@@ -16,7 +16,6 @@ from models3d.gltf import read_accessor, read_glb
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data" / "samples"
-SHARED = ROOT.parent / "shared" / "data"
 
 
 def synthetic_table(
