@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -12,6 +13,30 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
 from api.errors import DatabaseUnavailableError
 from twin.settings import TwinSettings
+
+
+def _quiet(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
+    """Whether an idle connection's socket has nothing to read: no message, no end of file.
+
+    A server that goes away (restart, crash, ``pg_terminate_backend``) sends its last message
+    and closes the socket, which makes it readable: only then is a round trip needed.
+    """
+    if conn.closed:
+        return False
+    readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
+    return not readable
+
+
+async def check_async(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Check a pooled connection as it is lent: a round trip only when its socket stirred."""
+    if not _quiet(conn):
+        await AsyncConnectionPool.check_connection(conn)
+
+
+def check_sync(conn: psycopg.Connection[Any]) -> None:
+    """:func:`check_async` for the synchronous pool."""
+    if not _quiet(conn):
+        ConnectionPool.check_connection(conn)
 
 
 def get_pool(request: Request) -> AsyncConnectionPool[Any]:

@@ -14,6 +14,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from api.auth import KeyCache, needs
+from api.deps import check_async, check_sync
 from api.errors import STATUS_CODES, add_exception_handlers, document_errors
 from api.input import NulGuard
 from api.logs import redact_access_log
@@ -69,9 +70,10 @@ def create_app(
             max_size=settings.db.pool_max_size,
             kwargs={"connect_timeout": settings.db.connect_timeout_s},
             reconnect_timeout=30,
-            # A connection is checked as it is lent: after a database restart, dead ones are
-            # replaced instead of failing a request.
-            check=AsyncConnectionPool.check_connection,
+            # A connection is checked as it is lent (a round trip only when its socket shows
+            # the server spoke or left): after a database restart, dead ones are replaced
+            # instead of failing a request.
+            check=check_async,
         )
         await pool.open(wait=False)
         app.state.pool = pool
@@ -82,7 +84,7 @@ def create_app(
             max_size=settings.db.pool_max_size,
             kwargs={"connect_timeout": settings.db.connect_timeout_s},
             reconnect_timeout=30,
-            check=ConnectionPool.check_connection,
+            check=check_sync,
         )
         sync_pool.open(wait=False)
         app.state.sync_pool = sync_pool
