@@ -44,3 +44,27 @@ def test_openapi_document_is_served() -> None:
     with TestClient(app) as client:
         spec = client.get("/openapi.json").json()
     assert "/healthz" in spec["paths"]
+
+
+@pytest.mark.db
+def test_pooled_connections_cut_by_the_server_are_replaced(db_url: str, db_conninfo: str) -> None:
+    """After the server ends every connection (as a restart does), requests still succeed."""
+    import psycopg
+
+    from tests.utils.auth import key_headers
+
+    headers = key_headers(db_conninfo, "planner", name="pool")
+    with TestClient(create_app(_settings(db_url))) as client:
+        for _ in range(3):  # the pools now hold open connections
+            assert client.get("/api/v1/entity-classes", headers=headers).status_code == 200
+        with psycopg.connect(db_conninfo, autocommit=True) as admin:
+            ended = admin.execute(
+                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND application_name NOT LIKE 'pytest%') t"
+            ).fetchone()
+        assert ended is not None and ended[0] >= 1
+        for _ in range(3):
+            res = client.get("/api/v1/entity-classes", headers=headers)
+            assert res.status_code == 200, res.text
+        assert client.get("/healthz").status_code == 200
