@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
 import re
 from functools import cache
 from pathlib import Path
@@ -37,9 +36,7 @@ GAZETTEER_FILE = "gazetteer.tsv.gz"
 #: Bump when the meaning of a feature changes: a model made with another version is refused.
 FEATURE_VERSION = 1
 #: All feature groups; a model's metadata names the ones it was trained with.
-FEATURE_GROUPS: tuple[str, ...] = (
-    "chars", "suffix", "gazetteer", "repeat", "number", "context", "segment"
-)  # fmt: skip
+FEATURE_GROUPS: tuple[str, ...] = ("chars", "suffix", "gazetteer", "repeat", "number", "context")
 
 #: Characters that end an address element: the "next/previous suffix" features look for them.
 SUFFIX_CHARS = frozenset("省市区县镇乡街道路号栋幢座楼层室单元村组社弄巷里园苑城厦场店司院馆站期")
@@ -113,8 +110,6 @@ def char_features(
         _number_features(t, out)
     if "context" in groups:
         _context_features(t, out)
-    if "segment" in groups:
-        _segment_features(text, out)
     return out
 
 
@@ -257,40 +252,6 @@ def _context_features(t: str, out: list[list[str]]) -> None:
             ahead |= ahead_at[i + 1]
             after = sorted("ah=" + name for name in ahead)
         out[i] += after
-
-
-@cache
-def _segmenter() -> Any:
-    import jieba  # type: ignore[import-untyped]
-
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    return tokenizer
-
-
-def _segment_features(text: str, out: list[list[str]]) -> None:
-    """Add where each character sits in a general-purpose word segmentation (jieba).
-
-    Element borders mostly fall on word borders (金海|华府|3|栋), which helps most for the
-    names of places that no gazetteer holds. Features: the character's BMES position and its
-    word's length (capped at 4), for it and its neighbours, and the word itself when it has
-    two to four characters.
-    """
-    marks: list[str] = []
-    lengths: list[int] = []
-    words: list[str] = []
-    for word in _segmenter().lcut(text, HMM=True):
-        n = len(word)
-        marks += ["S"] if n == 1 else ["B", *["M"] * (n - 2), "E"]
-        lengths += [min(n, 4)] * n
-        words += [word] * n
-    for i, feats in enumerate(out):
-        prev = marks[i - 1] if i else "^"
-        nxt = marks[i + 1] if i + 1 < len(marks) else "$"
-        feats += [f"sg={marks[i]}{lengths[i]}", f"sg3={prev}{marks[i]}{nxt}"]
-        if 2 <= len(words[i]) <= 4:
-            feats.append(f"sw={words[i]}")
 
 
 def tags_to_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
