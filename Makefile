@@ -43,7 +43,7 @@ web/node_modules/.installed: web/package.json web/package-lock.json
 	touch $@
 
 # The viewer: esbuild bundles web/src with CesiumJS into web/dist (served at /viewer/).
-web/dist/.built: web/node_modules/.installed web/build.mjs $(wildcard web/src/*)
+web/dist/.built: web/node_modules/.installed web/build.mjs $(wildcard web/src/* web/src/app/*)
 	cd web && npm run --silent build
 	touch $@
 

@@ -26,7 +26,7 @@ from api.routes.geocode import app_geocoder
 from blocks import summary
 from models3d.interior import volumes
 from models3d.source import interior_from_db
-from twin.keys import Principal
+from twin.keys import PERMISSIONS, Principal
 
 router = APIRouter(tags=["viewer"])
 
@@ -51,6 +51,18 @@ def root(request: Request) -> RedirectResponse:
     """Send the browser to the viewer, keeping the query string."""
     query = request.url.query
     return RedirectResponse(APP_PAGE + (f"?{query}" if query else ""), status_code=307)
+
+
+@router.get("/api/v1/viewer/me")
+def me(principal: ReadDep) -> JSONResponse:
+    """Return who calls: the key's name, role, scope and its role's permissions.
+
+    The viewer shows what the role may see (individual records only where ``records`` is
+    among the permissions) instead of asking and being refused.
+    """
+    allowed = sorted(p for p in PERMISSIONS if principal.can(p))
+    return JSONResponse({"name": principal.name, "role": principal.role,
+                         "scope": principal.scope_code, "permissions": allowed})  # fmt: skip
 
 
 @router.get("/api/v1/units")
