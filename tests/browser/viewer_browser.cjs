@@ -4,7 +4,9 @@
 // (a folder for the .png files), allowedHost, canary (a URL on another host fetched at the end
 // to prove the request log works), search {text, code} (typed into the search box, and the
 // building it must find), target {code, lon, lat, height, floor} (a building clicked from
-// straight above, and a floor of it to open).
+// straight above, and a floor of it to open), steps (which of load, search, click, floor,
+// breadcrumb, language to run, in order), records (whether the key may see records), suffix
+// (added to the names of the screenshots of load and click).
 // Prints one JSON object with what each step saw; failure names the step that failed.
 "use strict";
 const { chromium } = require("playwright-core");
@@ -31,8 +33,9 @@ async function settle(page) {
   await pause(page, 400);
 }
 
-async function steps(page, opts, result, shot) {
-  result.step = "load";
+const STEPS = {};
+
+STEPS.load = async (page, opts, result, shot) => {
   await page.goto(opts.url, { waitUntil: "load" });
   await page.waitForFunction(() => window.twinApp !== undefined, null, { timeout: 30000 });
   await page.evaluate(() => window.twinApp.ready);
@@ -47,9 +50,10 @@ async function steps(page, opts, result, shot) {
   result.districts = await page.$$eval("#block-children li", (ls) => ls.map((l) => l.dataset.code));
   result.scale = await page.textContent("#scale-label");
   await pause(page, 300);
-  await shot("overview");
+  await shot(`overview${opts.suffix || ""}`);
+};
 
-  result.step = "search";
+STEPS.search = async (page, opts, result, shot) => {
   await page.click("#search-input");
   await page.keyboard.type(opts.search.text, { delay: 25 });
   await page.waitForSelector("#search-results li[role=option]", { timeout: 15000 });
@@ -71,8 +75,9 @@ async function steps(page, opts, result, shot) {
   }, opts.search);
   await shot("search");
   await page.click("#insp-close");
+};
 
-  result.step = "click";
+STEPS.click = async (page, opts, result, shot) => {
   const t = opts.target;
   await page.evaluate(({ lon, lat, height }) => window.twinApp.lookAt(lon, lat, height, 220, -89.5), t);
   await settle(page);
@@ -86,16 +91,22 @@ async function steps(page, opts, result, shot) {
   result.inspectedCounts = await page.$$eval("#insp-body [data-field=counts] div", (ds) =>
     Object.fromEntries(ds.map((d) => [d.dataset.key, d.querySelector("b").textContent])),
   );
-  await page.waitForSelector("#insp-body [data-field=records] li", { timeout: 10000 });
-  result.records = await page.$$eval("#insp-body [data-field=records] li", (ls) =>
-    ls.map((l) => ({ kind: l.dataset.kind, text: l.textContent })),
-  );
+  if (opts.records) {
+    await page.waitForSelector("#insp-body [data-field=records] li", { timeout: 10000 });
+    result.records = await page.$$eval("#insp-body [data-field=records] li", (ls) =>
+      ls.map((l) => ({ kind: l.dataset.kind, text: l.textContent })),
+    );
+  } else {
+    result.noRecords = await page.textContent("#insp-body [data-field=no-records]");
+  }
   result.crumbs = await page.$$eval("#crumbs a", (as) =>
     as.map((a) => ({ code: a.dataset.code, level: a.dataset.level, name: a.textContent })),
   );
-  await shot("inspector");
+  await shot(`inspector${opts.suffix || ""}`);
+};
 
-  result.step = "floor";
+STEPS.floor = async (page, opts, result, shot) => {
+  const t = opts.target;
   await page.click(`#insp-body .floors button[data-floor="${t.floor}"]`);
   await page.waitForSelector("#insp-body [data-field=rooms] li", { timeout: 10000 });
   await pause(page, 1300); // the flight to the floor lasts 1 s
@@ -107,8 +118,9 @@ async function steps(page, opts, result, shot) {
   await page.click("#insp-body [data-field=rooms] li");
   result.roomInfo = await page.textContent("#insp-body [data-field=room]");
   await shot("floor");
+};
 
-  result.step = "breadcrumb";
+STEPS.breadcrumb = async (page, opts, result, shot) => {
   await page.click('#crumbs a[data-level="community"]');
   await page.waitForFunction(
     () => document.querySelector("#crumbs li:last-child a").dataset.level === "community",
@@ -123,8 +135,9 @@ async function steps(page, opts, result, shot) {
   );
   result.grids = await page.$$eval("#block-children li", (ls) => ls.map((l) => l.dataset.code));
   await shot("blocks");
+};
 
-  result.step = "language";
+STEPS.language = async (page, opts, result, shot) => {
   await page.click('#lang button[data-lang="en"]');
   result.langAfter = await page.evaluate(() => document.documentElement.lang);
   result.tabsAfter = await page.$$eval("#tabs button", (bs) => bs.map((b) => b.textContent));
@@ -133,6 +146,13 @@ async function steps(page, opts, result, shot) {
   result.inspectorAfter = await page.$$eval("#insp-body dt", (ds) => ds.map((d) => d.textContent));
   result.legendAfter = await page.textContent("#legend-title");
   await shot("english");
+};
+
+async function steps(page, opts, result, shot) {
+  for (const name of opts.steps) {
+    result.step = name;
+    await STEPS[name](page, opts, result, shot);
+  }
   result.step = "done";
 }
 
