@@ -13,11 +13,12 @@ export function fmt(n) {
 }
 
 export class BlocksPanel {
-  constructor({ crumbs, numbers, children, map, state, onBuilding }) {
+  constructor({ crumbs, numbers, children, map, state, onBuilding, onLeaveBuilding }) {
     Object.assign(this, { crumbsEl: crumbs, numbersEl: numbers, childrenEl: children });
     this.map = map;
     this.state = state;
     this.onBuilding = onBuilding;
+    this.onLeaveBuilding = onLeaveBuilding;
     this.path = [];
     this.children = [];
   }
@@ -27,6 +28,7 @@ export class BlocksPanel {
     if (!code) {
       districts = districts || (await getJson("/api/v1/units?level=district"));
       this.path = [];
+      this.map.highlightUnit(null);
       this.children = districts.features.map((f) => f.properties).filter((p) => p.buildings > 0);
       this.render();
       return;
@@ -40,7 +42,7 @@ export class BlocksPanel {
     this.path = path;
     const last = path[path.length - 1];
     this.state.block = last.code;
-    this.map.highlightBox(last.level === "building" ? null : last.bbox);
+    this.map.highlightUnit(last.level === "building" ? null : last.code, last.bbox);
     if (fly && last.level !== "building") this.map.flyToBox(last.bbox);
     // Grids are drawn for the community in view (all of them at once would be thousands).
     const community = path.find((p) => p.level === "community");
@@ -120,6 +122,7 @@ export class BlocksPanel {
     if (c.level === "building") {
       this.onBuilding(c.code);
     } else {
+      this.onLeaveBuilding();
       this.show(c.code).catch((err) => this.state.showError(err));
     }
   }

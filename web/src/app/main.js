@@ -76,6 +76,12 @@ const blocks = new BlocksPanel({
   map,
   state,
   onBuilding: (code) => selectBuilding(code),
+  // Going up to a unit puts an opened building back together (its floors closed).
+  onLeaveBuilding: () => {
+    if (inspector.card && inspector.floor !== null) {
+      inspector.showFloor(null).catch((err) => state.showError(err));
+    }
+  },
 });
 
 const inspector = new Inspector({

@@ -75,6 +75,7 @@ export class TwinMap {
     this.scene.backgroundColor = Color.fromCssColorString("#e9eef2");
     this.layers = {};
     this.labels = {};
+    this.outlines = {};
     this.highlight = this.scene.primitives.add(new PolylineCollection());
     this.interior = null;
     this.tileset = null;
@@ -107,6 +108,7 @@ export class TwinMap {
     const colour = Color.fromCssColorString(style.colour);
     const near = new DistanceDisplayCondition(0, style.far);
     for (const f of geojson.features) {
+      this.outlines[f.properties.code] = rings(f.geometry);
       for (const ring of rings(f.geometry)) {
         lines.add({
           positions: Cartesian3.fromDegreesArrayHeights(ring.flatMap(([x, y]) => [x, y, 2])),
@@ -159,16 +161,19 @@ export class TwinMap {
     this.scene.requestRender();
   }
 
-  /** Outline one unit or building (GeoJSON geometry or a bbox) in the highlight colour. */
-  highlightBox(bbox) {
+  /** Outline one unit in the highlight colour: its drawn outline, else its bbox; null clears. */
+  highlightUnit(code, bbox) {
     this.highlight.removeAll();
-    if (!bbox) return;
+    if (!code) return;
     const [w, s, e, n] = bbox;
-    this.highlight.add({
-      positions: Cartesian3.fromDegreesArrayHeights([w, s, 3, e, s, 3, e, n, 3, w, n, 3, w, s, 3]),
-      width: 3,
-      material: Material.fromType("Color", { color: Color.fromCssColorString("#00b8d4") }),
-    });
+    const outline = this.outlines[code] || [[[w, s], [e, s], [e, n], [w, n], [w, s]]];
+    for (const ring of outline) {
+      this.highlight.add({
+        positions: Cartesian3.fromDegreesArrayHeights(ring.flatMap(([x, y]) => [x, y, 3])),
+        width: 4,
+        material: Material.fromType("Color", { color: Color.fromCssColorString("#00b8d4") }),
+      });
+    }
     this.scene.requestRender();
   }
 
