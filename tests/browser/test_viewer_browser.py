@@ -163,6 +163,8 @@ def test_viewer_search_inspector_floors_breadcrumb_and_language(
     people = [x["text"] for x in r["records"] if x["kind"] == "person"]
     assert len(people) == min(facts["people"], 200 - len(r["records"]) + len(people))
     assert all("*" in p for p in people)
+    # Close up, roads (and door plates where there are any) from the vector tiles.
+    assert r["streets"]["tiles"] > 0 and r["streets"]["roads"] > 0, r["streets"]
     assert not any(name in text for name in facts["names"] for text in people)
     # The breadcrumb: 深圳市 › district › street › community › grid › building.
     assert [c["level"] for c in r["crumbs"]] == [

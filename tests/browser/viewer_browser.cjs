@@ -102,6 +102,13 @@ STEPS.click = async (page, opts, result, shot) => {
   result.crumbs = await page.$$eval("#crumbs a", (as) =>
     as.map((a) => ({ code: a.dataset.code, level: a.dataset.level, name: a.textContent })),
   );
+  // Close up, the roads and door plates of the view come from the vector tiles.
+  await page.waitForFunction(() => window.twinApp.state.streetTiles > 0, null, { timeout: 15000 });
+  await pause(page, 500);
+  result.streets = await page.evaluate(() => {
+    const s = window.twinApp.state;
+    return { tiles: s.streetTiles, roads: s.roads, doorPlates: s.doorPlates };
+  });
   await shot(`inspector${opts.suffix || ""}`);
 };
 

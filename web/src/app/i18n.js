@@ -18,6 +18,7 @@ const STRINGS = {
     "layers.boundaries": "行政边界",
     "layers.labels": "名称标注",
     "layers.buildings": "三维建筑",
+    "layers.streets": "道路与门牌（近景）",
     city: "深圳市",
     people: "人口",
     companies: "法人",
@@ -80,7 +81,6 @@ const STRINGS = {
     keyPrompt: "请输入 API 密钥",
     legend: "图例",
     unknown: "未知",
-    "future.review": "复核队列（待开放）",
   },
   en: {
     title: "City twin",
@@ -98,6 +98,7 @@ const STRINGS = {
     "layers.boundaries": "Boundaries",
     "layers.labels": "Labels",
     "layers.buildings": "3D buildings",
+    "layers.streets": "Roads and door plates (close up)",
     city: "Shenzhen",
     people: "People",
     companies: "Companies",
@@ -160,7 +161,6 @@ const STRINGS = {
     keyPrompt: "Enter an API key",
     legend: "Legend",
     unknown: "unknown",
-    "future.review": "Review queue (coming)",
   },
 };
 

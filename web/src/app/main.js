@@ -13,6 +13,7 @@ import { initLanguage, onLanguageChange, setLanguage, t } from "./i18n.js";
 import { Inspector } from "./inspector.js";
 import { TwinMap } from "./map.js";
 import { setupSearch } from "./search.js";
+import { StreetLayer } from "./streets.js";
 import { STATISTICS, buildingStyle, legendRows } from "./stats.js";
 
 const $ = (id) => document.getElementById(id);
@@ -51,6 +52,7 @@ const state = {
 };
 
 const map = new TwinMap("map");
+const streets = new StreetLayer(map, state);
 
 function restyle() {
   if (map.tileset) {
@@ -146,7 +148,10 @@ function setupTabs() {
   }
   show(PANELS[0].id);
   for (const box of document.querySelectorAll("[data-layer]")) {
-    box.addEventListener("change", () => map.setVisible(box.dataset.layer, box.checked));
+    box.addEventListener("change", () => {
+      if (box.dataset.layer === "streets") streets.setVisible(box.checked);
+      else map.setVisible(box.dataset.layer, box.checked);
+    });
   }
 }
 
@@ -174,6 +179,7 @@ function setupControls() {
       requestAnimationFrame(() => {
         update.queued = false;
         update();
+        if (state.readyMs !== null) streets.update().catch((err) => state.showError(err));
       });
     }
   });
