@@ -208,3 +208,11 @@ def test_search_finds_a_building_by_its_address(client: TestClient, street: dict
     found = _get(client, street, "/api/v1/viewer/search?q=新安街道灵芝园社区", "planner")
     assert found["results"][0]["level"] == "community"
     assert found["results"][0]["code"].startswith(STREET)
+
+
+def test_me_names_the_role_and_what_it_may_do(client: TestClient, street: dict[str, Any]) -> None:
+    me = _get(client, street, "/api/v1/viewer/me", "worker_in")
+    assert me["role"] == "grid_worker" and me["scope"] == street["grid"]
+    assert "records" in me["permissions"] and "admin" not in me["permissions"]
+    planner = _get(client, street, "/api/v1/viewer/me", "planner")
+    assert planner["permissions"] == ["read"] and planner["scope"] is None
