@@ -6,7 +6,8 @@
 // building it must find), target {code, lon, lat, height, floor} (a building clicked from
 // straight above, and a floor of it to open), steps (which of load, search, click, floor,
 // breadcrumb, language to run, in order), records (whether the key may see records), suffix
-// (added to the names of the screenshots of load and click).
+// (added to the names of the screenshots of load and click), typeKey (a key to type into the
+// page's prompt: the url then has none).
 // Prints one JSON object with what each step saw; failure names the step that failed.
 "use strict";
 const { chromium } = require("playwright-core");
@@ -37,6 +38,13 @@ const STEPS = {};
 
 STEPS.load = async (page, opts, result, shot) => {
   await page.goto(opts.url, { waitUntil: "load" });
+  if (opts.typeKey) {
+    // No key in the address: the page asks for one.
+    await page.waitForSelector("#key-dialog[open]", { timeout: 30000 });
+    result.keyPrompt = await page.textContent("#key-dialog label span");
+    await page.fill("#key-input", opts.typeKey);
+    await page.press("#key-input", "Enter");
+  }
   await page.waitForFunction(() => window.twinApp !== undefined, null, { timeout: 30000 });
   await page.evaluate(() => window.twinApp.ready);
   result.readyMs = await page.evaluate(() => window.twinApp.state.readyMs);

@@ -17,6 +17,10 @@ export function setKey(value) {
   window.sessionStorage.setItem("twin.key", value);
 }
 
+export function hasKey() {
+  return Boolean(key);
+}
+
 export function authHeaders() {
   return key ? { Authorization: `Bearer ${key}` } : {};
 }

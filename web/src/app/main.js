@@ -7,7 +7,7 @@
 // window.twinApp is the page's small test interface (tests/browser/).
 
 import { ScreenSpaceEventHandler, ScreenSpaceEventType } from "@cesium/engine";
-import { getJson, initKey, setKey } from "./api.js";
+import { getJson, hasKey, initKey, setKey } from "./api.js";
 import { BlocksPanel } from "./blocks.js";
 import { initLanguage, onLanguageChange, setLanguage, t } from "./i18n.js";
 import { Inspector } from "./inspector.js";
@@ -239,6 +239,7 @@ function askKey() {
 }
 
 async function whoAmI() {
+  if (!hasKey()) await askKey(); // asking the server without a key would only be refused
   for (;;) {
     try {
       return await getJson("/api/v1/viewer/me");
@@ -313,9 +314,16 @@ mark("script");
 // The app first: boundaries, labels and the blocks panel; then the 3D buildings, whose first
 // drawing (WebGL programs compiled once) must not hold up the rest of the page.
 const ready = (async () => {
+  // With a key, ask who it is and fetch the boundaries at once; without one (or with a key
+  // the server refuses), the boundaries wait for a key that works.
+  const early = hasKey() ? loadBoundaries().catch((err) => err) : null;
   state.me = await whoAmI();
   mark("me");
-  const units = await loadBoundaries();
+  let units = early ? await early : null;
+  if (!units || units instanceof Error) {
+    if (units && units.status !== 401) throw units;
+    units = await loadBoundaries();
+  }
   await blocks.show(null, { districts: units.district });
   const box = homeBox(units);
   if (box) {
