@@ -43,7 +43,7 @@ web/node_modules/.installed: web/package.json web/package-lock.json
 	touch $@
 
 # The viewer: esbuild bundles web/src with CesiumJS into web/dist (served at /viewer/).
-web/dist/.built: web/node_modules/.installed web/build.mjs $(wildcard web/src/*)
+web/dist/.built: web/node_modules/.installed web/build.mjs $(wildcard web/src/* web/src/app/*)
 	cd web && npm run --silent build
 	touch $@
 
@@ -77,7 +77,8 @@ demo: install  ## Start PostGIS, load the demo district, serve the API and viewe
 	echo "serving the API on http://127.0.0.1:8000 (health: /healthz, tiles: /tiles, docs: /docs,"; \
 	echo "3D Tiles: /3dtiles). An admin API key for a week (send it as 'Authorization: Bearer'):"; \
 	echo "  $$key"; \
-	echo "the 3D viewer: http://127.0.0.1:8000/viewer/threed/threed.html?api_key=$$key"
+	echo "the twin's viewer: http://127.0.0.1:8000/?api_key=$$key"; \
+	echo "the 3D Tiles viewer: http://127.0.0.1:8000/viewer/threed/threed.html?api_key=$$key"
 	$(BIN)/twin serve
 
 clean:  ## Stop the local PostGIS and remove the virtual environment and caches.

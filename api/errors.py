@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from blocks.errors import (
+    BlockInputError,
+    BlockNotFoundError,
     CodingConflictError,
     CodingInputError,
     EntityClassError,
@@ -70,6 +72,8 @@ STATUS_CODES: dict[type[Exception], int] = {
     SerialExhaustedError: 409,
     UnsafePathError: 400,
     ContentNotFoundError: 404,
+    BlockInputError: 422,
+    BlockNotFoundError: 404,
 }
 
 

@@ -18,7 +18,7 @@ from api.deps import check_async, check_sync
 from api.errors import STATUS_CODES, add_exception_handlers, document_errors
 from api.input import NulGuard
 from api.logs import redact_access_log
-from api.routes import addresses, audit, entities, geocode, health, jobs
+from api.routes import addresses, audit, entities, geocode, health, jobs, viewer
 from api.routes.threed import threed_router
 from api.routes.tiles import tiles_router
 from geocode.jobs import JobRunner, JobStore
@@ -122,6 +122,7 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(NulGuard)
     app.state.tile_cache = cache
+    app.state.privacy_threshold = tiles.privacy_threshold
     app.state.auth_required = api.auth
     app.state.key_cache = KeyCache()
     app.state.job_store = JobStore(settings.home_abs / "jobs")
@@ -137,6 +138,7 @@ def create_app(
         dependencies=[needs("read")],
     )
     app.include_router(threed_router(settings))
+    app.include_router(viewer.router)
     add_exception_handlers(app, STATUS_CODES)
     document_errors(app)
     return app

@@ -38,3 +38,11 @@ class CodingConflictError(BlockStoreError):
 
 class SerialExhaustedError(BlockStoreError):
     """A (location, class) has used every serial its code width allows."""
+
+
+class BlockInputError(BlockStoreError, ValueError):
+    """A block code or a query parameter is malformed (the message names it)."""
+
+
+class BlockNotFoundError(BlockStoreError, LookupError):
+    """No administrative unit or building has this code."""

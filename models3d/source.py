@@ -1,7 +1,8 @@
 """Reading buildings, floors and rooms from the database (``twin`` schema) for the 3D models.
 
-Aggregates come from ``twin.block_counts`` (people, companies and events per building code), so
-the city model can colour buildings by them; the package imports nothing but ``twin``.
+Aggregates come from ``twin.block_counts`` (people, companies and events per building code), and
+the year built (0 when unknown) rides along, so the city model can colour buildings by them; the
+package imports nothing but ``twin``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 
 _BUILDINGS = """
 SELECT b.code, ST_AsBinary(b.footprint), b.height_m, b.floors, coalesce(b.use, ''),
-       coalesce(c.people, 0), coalesce(c.companies, 0), coalesce(c.events, 0)
+       coalesce(c.people, 0), coalesce(c.companies, 0), coalesce(c.events, 0),
+       coalesce(b.built_year, 0)
 FROM twin.building AS b
 LEFT JOIN twin.block_counts AS c ON c.code = b.code
 ORDER BY b.code
@@ -48,7 +50,7 @@ def buildings_from_db(conn: psycopg.Connection[Any]) -> BuildingTable:
         cur.execute(_BUILDINGS)
         for row in cur:
             rows.append(row)
-    cols: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in range(8)]
+    cols: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in range(9)]
     n = len(rows)
     return BuildingTable(
         codes=np.array(cols[0], dtype=str),
@@ -63,6 +65,7 @@ def buildings_from_db(conn: psycopg.Connection[Any]) -> BuildingTable:
             "people": np.array(cols[5], dtype=np.int64),
             "companies": np.array(cols[6], dtype=np.int64),
             "events": np.array(cols[7], dtype=np.int64),
+            "built_year": np.array(cols[8], dtype=np.int64),
         },
     )
 

@@ -117,3 +117,13 @@ def db(db_conninfo: str) -> Iterator[psycopg.Connection[Any]]:
     finally:
         conn.rollback()
         conn.close()
+
+
+@pytest.fixture(scope="session")
+def placed_street_url(pg_cluster: LocalCluster) -> Iterator[str]:
+    """A database of its own with the ``small`` street of Bao'an, every record placed; its URL."""
+    from tests.utils.street import placed_street
+
+    name = f"{TEST_DB}_street"
+    yield placed_street(pg_cluster, name)
+    drop_database(pg_cluster, name)

@@ -23,7 +23,7 @@ from twin.settings import PostgresSettings, TileSettings, TwinSettings
 
 pytestmark = pytest.mark.db
 #: The documented public routes.
-PUBLIC = {"/healthz", "/viewer/{path:path}", "/openapi.json", "/docs", "/docs/oauth2-redirect",
+PUBLIC = {"/", "/healthz", "/viewer/{path:path}", "/openapi.json", "/docs", "/docs/oauth2-redirect",
           "/redoc"}  # fmt: skip
 SAMPLE = {"code": "440306017001", "z": "14", "x": "13300", "y": "7100", "layer": "buildings",
           "layers": "buildings", "path": "city/tileset.json", "job_id": "0123456789abcdef",

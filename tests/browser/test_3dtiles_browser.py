@@ -11,23 +11,16 @@ playwright-core (no browser is ever downloaded). Marked ``browser``: with ``CI``
 from __future__ import annotations
 
 import contextlib
-import json
-import shutil
-import socket
-import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from pydantic import SecretStr
 
-from api.main import create_app
 from models3d.source import buildings_from_db
 from models3d.tiles3d.citymodel import build_city_tileset
+from tests.browser.conftest import CHROMIUM, HOST, VIEWER, drive, require_tools, serve
 from tests.conftest import TEST_DB, drop_database, fresh_database
 from tests.utils.auth import key_headers
 from twin.db.cluster import LocalCluster
@@ -37,12 +30,7 @@ from twin.synth.run import generate
 
 pytestmark = [pytest.mark.browser, pytest.mark.db, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-NODE_MODULES = ROOT / "web" / "node_modules"
-VIEWER = ROOT / "web" / "dist"
 SCRIPT = Path(__file__).with_name("threed_browser.cjs")
-HOST = "127.0.0.1"
 #: The tallest building: its roof, seen from straight above, cannot be hidden by another.
 _TALLEST = """
 SELECT b.code, ST_X(p), ST_Y(p), b.height_m, b.floors, coalesce(b.use, '')
@@ -53,24 +41,6 @@ LIMIT 1
 """
 #: People counted in the tallest building (the generator places nobody: placements do).
 PEOPLE = 321
-
-
-def _require_tools() -> str:
-    """Return node's path; skip (a failure under TWIN_STRICT_SKIPS) when a tool is missing."""
-    node = shutil.which("node")
-    missing = [
-        what
-        for what, ok in [
-            ("Chromium (/usr/bin/chromium: make system-deps)", CHROMIUM.is_file()),
-            ("node (make system-deps)", node is not None),
-            ("playwright-core (make web-deps)", (NODE_MODULES / "playwright-core").is_dir()),
-            ("the viewer build (make web-deps)", (VIEWER / "threed" / "threed.js").is_file()),
-        ]
-        if not ok
-    ]
-    if missing or node is None:
-        pytest.skip("missing: " + ", ".join(missing))
-    return node
 
 
 @pytest.fixture(scope="module")
@@ -106,45 +76,21 @@ def server(street: str, tmp_path: Path) -> Iterator[tuple[str, tuple[Any, ...]]]
         db=PostgresSettings(database_url=SecretStr(street), connect_timeout_s=2),
         models3d=ModelSettings(tilesets_dir=tilesets, viewer_dir=VIEWER),
     )
-    sock = socket.socket()
-    sock.bind((HOST, 0))
-    uv = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the API did not start"
-        time.sleep(0.05)
     # The page passes a planner's key with the tileset and every tile request.
     key = key_headers(street, "planner")["Authorization"].removeprefix("Bearer ")
-    yield f"http://{HOST}:{sock.getsockname()[1]}", (*tallest, key)
-    uv.should_exit = True
-    thread.join(timeout=30)
-    sock.close()
-
-
-def _drive(node: str, opts: dict[str, Any]) -> dict[str, Any]:
-    run = subprocess.run(
-        [node, str(SCRIPT), json.dumps(opts)],
-        env={"NODE_PATH": str(NODE_MODULES), "PATH": "/usr/bin:/bin", "HOME": opts["home"]},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
-    result: dict[str, Any] = json.loads(run.stdout)
-    return result
+    with serve(settings) as base:
+        yield base, (*tallest, key)
 
 
 def test_city_tileset_loads_and_a_click_names_the_building(
     server: tuple[str, tuple[Any, ...]], tmp_path: Path
 ) -> None:
-    node = _require_tools()
+    node = require_tools("threed/threed.js")
     base, (code, lon, lat, height, floors, use, key) = server
     shot = tmp_path / "city.png"
-    result = _drive(
+    result = drive(
         node,
+        SCRIPT,
         {
             "url": f"{base}/viewer/threed/threed.html?tileset=/3dtiles/city/tileset.json"
             f"&api_key={key}",

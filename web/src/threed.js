@@ -1,6 +1,6 @@
 // The 3D Tiles viewer: CesiumJS (engine only) on the server's /3dtiles, with nothing from
 // outside hosts: no ion token, no base imagery, no terrain service. CESIUM_BASE_URL points at
-// the workers and assets that build.mjs copies beside this bundle.
+// the workers and assets that build.mjs copies into dist/cesium/.
 //
 // Query parameters: tileset (URL of a tileset.json, default /3dtiles/city/tileset.json) and
 // api_key (sent as "Authorization: Bearer" with the tileset and every tile it loads).

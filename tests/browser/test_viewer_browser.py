@@ -1,0 +1,201 @@
+"""The twin's viewer at ``/`` in headless Chromium, step by step, on a placed street.
+
+The generator's ``small`` street of Bao'an (every record placed by the generator's truth) and
+its city tileset are served by the API in a thread; ``viewer_browser.cjs`` drives Debian's
+Chromium with playwright-core through the page as a person would: it opens ``/`` with a key,
+types into the search box, chooses the candidate, clicks the tallest building from above,
+opens one of its floors and a room, goes up the breadcrumb to the community, and switches to
+English. Every request is logged: none may go to a host other than the server. Screenshots of
+each view are kept in ``.twin-test/artefacts/viewer/`` (and the load times are printed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from models3d.source import buildings_from_db
+from models3d.tiles3d.citymodel import build_city_tileset
+from tests.browser.conftest import CHROMIUM, HOST, ROOT, VIEWER, drive, require_tools, serve
+from tests.utils.auth import key_headers
+from twin.db.connect import connect
+from twin.settings import ModelSettings, PostgresSettings, TwinSettings
+
+pytestmark = [pytest.mark.browser, pytest.mark.db, pytest.mark.slow]
+
+SCRIPT = Path(__file__).with_name("viewer_browser.cjs")
+ARTEFACTS = ROOT / ".twin-test" / "artefacts" / "viewer"
+#: The tallest building (its roof, from straight above, cannot be hidden by another), its
+#: address and people, and the floor of its rooms with the most people.
+_TARGET = """
+SELECT b.code, ST_X(p), ST_Y(p), b.height_m, a.text, c.people,
+       (SELECT r.floor_no FROM twin.room r JOIN twin.block_counts rc ON rc.code = r.code
+        WHERE r.building_code = b.code GROUP BY 1 ORDER BY sum(rc.people) DESC, 1 LIMIT 1)
+FROM twin.building AS b
+CROSS JOIN LATERAL ST_PointOnSurface(b.footprint) AS p
+JOIN twin.address AS a ON a.code = b.code
+JOIN twin.block_counts AS c ON c.code = b.code
+ORDER BY b.height_m DESC, b.code
+LIMIT 1
+"""
+#: Another building to search for by a nickname of its address (e.g. 宝民工业区1号楼).
+_SEARCHED = """
+SELECT a.code, al.text, ST_X(a.geom), ST_Y(a.geom)
+FROM twin.address AS a JOIN twin.address_alias AS al ON al.address_code = a.code
+WHERE a.level = 'building' AND al.kind = 'nickname' AND a.code <> %s
+ORDER BY a.code, al.text
+LIMIT 1
+"""
+
+
+@pytest.fixture(scope="module")
+def facts(placed_street_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The street's city tileset, and what the page must show, read from the database."""
+    tilesets = tmp_path_factory.mktemp("viewer") / "3dtiles"
+    with contextlib.closing(connect(placed_street_url)) as conn:
+        row = conn.execute(_TARGET).fetchone()
+        assert row is not None
+        code, lon, lat, height, address, people, floor = row
+        searched = conn.execute(_SEARCHED, (code,)).fetchone()
+        assert searched is not None
+        rooms = {r[0] for r in conn.execute(
+            "SELECT code FROM twin.room WHERE building_code = %s AND floor_no = %s",
+            (code, floor))}  # fmt: skip
+        names = {r[0] for r in conn.execute(
+            "SELECT p.name FROM twin.person p JOIN twin.placement pl ON pl.record_kind = 'person' "
+            "AND pl.record_id = p.id WHERE pl.building_code = %s", (code,))}  # fmt: skip
+        community = conn.execute(
+            "SELECT people FROM twin.block_counts WHERE code = %s", (code[:12],)
+        ).fetchone()
+        grids = {r[0] for r in conn.execute(
+            "SELECT code FROM twin.admin_unit WHERE parent_code = %s AND geom IS NOT NULL",
+            (code[:12],))}  # fmt: skip
+        report = build_city_tileset(buildings_from_db(conn), tilesets / "city")
+        conn.rollback()
+    assert report.buildings > 100 and floor is not None and community is not None
+    return {
+        "url": placed_street_url, "tilesets": tilesets, "address": address, "people": people,
+        "rooms": rooms, "names": names, "community_people": community[0], "grids": grids,
+        "target": {"code": code, "lon": lon, "lat": lat, "height": height, "floor": floor},
+        "search": dict(zip(("code", "text", "lon", "lat"), searched, strict=True)),
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def base(facts: dict[str, Any]) -> Iterator[str]:
+    """The API serving the street, its tileset and the built viewer (old screenshots cleared)."""
+    shutil.rmtree(ARTEFACTS, ignore_errors=True)
+    settings = TwinSettings(
+        db=PostgresSettings(database_url=SecretStr(facts["url"]), connect_timeout_s=2),
+        models3d=ModelSettings(tilesets_dir=facts["tilesets"], viewer_dir=VIEWER),
+    )
+    with serve(settings) as url:
+        yield url
+
+
+def _run(
+    base: str, facts: dict[str, Any], tmp_path: Path, role: str, typed: bool = False, **opts: Any
+) -> Any:
+    node = require_tools("app/app.js")
+    key = key_headers(facts["url"], role, name=f"viewer {role}")["Authorization"][7:]
+    if typed:  # the key typed into the page's prompt instead of given in the address
+        opts["typeKey"] = key
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    result = drive(
+        node,
+        SCRIPT,
+        {
+            "url": f"{base}/" if typed else f"{base}/?api_key={key}",
+            "chromium": str(CHROMIUM),
+            "userDataDir": str(tmp_path / "profile"),
+            "home": str(tmp_path),
+            "shots": str(shots),
+            "allowedHost": HOST,
+            "canary": "http://canary.invalid/ping",
+            "search": facts["search"],
+            "target": facts["target"],
+            **opts,
+        },
+    )
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    for shot in result["shots"]:
+        assert (
+            Path(shot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            and Path(shot).stat().st_size > 10_000
+        )
+        shutil.copy(shot, ARTEFACTS)
+    assert "failure" not in result, (result["failure"], result["errors"])
+    assert result["errors"] == [] and result["appErrors"] == [], result
+    # Only the canary, fetched on purpose, tried another host: the log works and nothing else left.
+    assert result["offHost"] == ["http://canary.invalid/ping"], result["offHost"]
+    return result
+
+
+def test_viewer_search_inspector_floors_breadcrumb_and_language(
+    base: str, facts: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    steps = ["load", "search", "click", "floor", "breadcrumb", "language"]
+    r = _run(base, facts, tmp_path, "admin", steps=steps, records=True)
+    with capsys.disabled():
+        print(  # noqa: T201  (the brief asks for the figure in the test's output)
+            f"\nviewer load on localhost: app ready in {r['readyMs']} ms, buildings drawn in "
+            f"{r['loadedMs']} ms (headless Chromium, WebGL on the CPU); screenshots: {ARTEFACTS}"
+        )
+    # Loaded through / (the key left the address bar), Chinese by default.
+    assert r["location"] == "/viewer/app/index.html" and r["webgl2"] is True
+    assert r["lang"] == "zh-CN" and r["tabs"] == ["区块", "图层"]
+    assert r["legend"][0] == "0" and len(r["legend"]) == 6 and r["scale"].endswith("m")
+    assert r["districts"] == ["440306"]
+    # Search: debounced (one request or two for the whole text), candidates with their level
+    # and confidence; the chosen one is inspected and in the middle of the view.
+    search = facts["search"]
+    assert 1 <= r["searches"] <= 3, r["searches"]
+    assert r["candidates"][0]["code"] == search["code"]
+    assert "楼栋" in r["candidates"][0]["meta"] and "置信度" in r["candidates"][0]["meta"]
+    assert r["searchInspected"] == search["code"]
+    assert abs(r["searchView"]["x"] - 0.5) < 0.05 and abs(r["searchView"]["y"] - 0.5) < 0.05
+    # A click on the building opens the inspector with its code, address and numbers.
+    target = facts["target"]
+    assert r["inspected"] == target["code"] and r["inspectedAddress"] == facts["address"]
+    assert r["inspectedCounts"]["people"] == f"{facts['people']:,}"
+    people = [x["text"] for x in r["records"] if x["kind"] == "person"]
+    assert len(people) == min(facts["people"], 200 - len(r["records"]) + len(people))
+    assert all("*" in p for p in people)
+    # Close up, roads (and door plates where there are any) from the vector tiles.
+    assert r["streets"]["tiles"] > 0 and r["streets"]["roads"] > 0, r["streets"]
+    assert not any(name in text for name in facts["names"] for text in people)
+    # The breadcrumb: 深圳市 › district › street › community › grid › building.
+    assert [c["level"] for c in r["crumbs"]] == [
+        "city", "district", "street", "community", "grid", "building",
+    ]  # fmt: skip
+    assert [c["code"] for c in r["crumbs"][1:]] == [target["code"][:n] for n in (6, 9, 12, 14, 19)]
+    assert r["crumbs"][1]["name"] == "宝安区" and r["crumbs"][2]["name"] == "新安街道"
+    # One floor opened: the building hidden, its rooms listed with their people.
+    assert r["hidden"] == target["code"]
+    assert {x["code"] for x in r["rooms"]} == facts["rooms"]
+    assert r["roomInfo"].endswith(min(facts["rooms"]))
+    # Up the breadcrumb to the community: its numbers and grids.
+    assert r["communityNumbers"]["people"] == f"{facts['community_people']:,}"
+    assert set(r["grids"]) == facts["grids"]
+    # English.
+    assert r["langAfter"] == "en" and r["tabsAfter"] == ["Blocks", "Layers"]
+    assert r["placeholderAfter"].startswith("Search") and r["crumbsAfter"][0] == "Shenzhen"
+    assert "Building code" in r["inspectorAfter"] and r["legendAfter"] == "People"
+
+
+def test_a_planner_types_a_key_and_sees_counts_but_no_records(
+    base: str, facts: dict[str, Any], tmp_path: Path
+) -> None:
+    r = _run(base, facts, tmp_path, "planner", typed=True, steps=["load", "click"],
+             records=False, suffix="-planner")  # fmt: skip
+    assert r["keyPrompt"] == "请输入 API 密钥"
+    assert r["inspected"] == facts["target"]["code"]
+    assert r["inspectedCounts"]["people"] == f"{facts['people']:,}"  # over 5: shown
+    assert r["noRecords"] == "当前角色无权查看个人记录"

@@ -1,0 +1,234 @@
+// Drive the twin's viewer (served at /) in headless Chromium, step by step, with screenshots.
+// Usage: NODE_PATH=web/node_modules node viewer_browser.cjs '{"url": ..., ...}'
+// Input (one JSON argument): url (the server's / with ?api_key=), chromium, userDataDir, shots
+// (a folder for the .png files), allowedHost, canary (a URL on another host fetched at the end
+// to prove the request log works), search {text, code} (typed into the search box, and the
+// building it must find), target {code, lon, lat, height, floor} (a building clicked from
+// straight above, and a floor of it to open), steps (which of load, search, click, floor,
+// breadcrumb, language to run, in order), records (whether the key may see records), suffix
+// (added to the names of the screenshots of load and click), typeKey (a key to type into the
+// page's prompt: the url then has none).
+// Prints one JSON object with what each step saw; failure names the step that failed.
+"use strict";
+const { chromium } = require("playwright-core");
+
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--use-angle=swiftshader",
+  "--enable-unsafe-swiftshader",
+  // A safety net under the request log: no host name but the server's resolves.
+  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+];
+
+const pause = (page, ms) => page.evaluate((t) => new Promise((r) => setTimeout(r, t)), ms);
+
+async function settle(page) {
+  await page.evaluate(() => window.twinApp.whenLoaded(60000));
+  await pause(page, 400);
+}
+
+const STEPS = {};
+
+STEPS.load = async (page, opts, result, shot) => {
+  await page.goto(opts.url, { waitUntil: "load" });
+  if (opts.typeKey) {
+    // No key in the address: the page asks for one.
+    await page.waitForSelector("#key-dialog[open]", { timeout: 30000 });
+    result.keyPrompt = await page.textContent("#key-dialog label span");
+    await page.fill("#key-input", opts.typeKey);
+    await page.press("#key-input", "Enter");
+  }
+  await page.waitForFunction(() => window.twinApp !== undefined, null, { timeout: 30000 });
+  await page.evaluate(() => window.twinApp.ready);
+  result.readyMs = await page.evaluate(() => window.twinApp.state.readyMs);
+  result.location = await page.evaluate(() => window.location.pathname + window.location.search);
+  await page.evaluate(() => window.twinApp.whenLoaded(60000));
+  result.loadedMs = await page.evaluate(() => Math.round(performance.now()));
+  result.webgl2 = await page.evaluate(() => window.twinApp.map.scene.context.webgl2);
+  result.lang = await page.evaluate(() => document.documentElement.lang);
+  result.tabs = await page.$$eval("#tabs button", (bs) => bs.map((b) => b.textContent));
+  result.legend = await page.$$eval("#legend-rows li", (ls) => ls.map((l) => l.textContent));
+  result.districts = await page.$$eval("#block-children li", (ls) => ls.map((l) => l.dataset.code));
+  result.scale = await page.textContent("#scale-label");
+  await pause(page, 300);
+  await shot(`overview${opts.suffix || ""}`);
+};
+
+STEPS.search = async (page, opts, result, shot) => {
+  await page.click("#search-input");
+  await page.keyboard.type(opts.search.text, { delay: 25 });
+  await page.waitForSelector("#search-results li[role=option]", { timeout: 15000 });
+  result.searches = await page.evaluate(() => window.twinApp.state.searches);
+  result.candidates = await page.$$eval("#search-results li[role=option]", (ls) =>
+    ls.map((l) => ({ code: l.dataset.code, meta: l.querySelector(".cand-meta").textContent })),
+  );
+  await shot("search-candidates");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => window.twinApp.state.flights > 0, null, { timeout: 10000 });
+  await page.waitForSelector("#insp-body [data-field=code]", { timeout: 10000 });
+  await pause(page, 1800); // the flight lasts 1.2 s
+  await settle(page);
+  result.searchInspected = await page.textContent("#insp-body [data-field=code]");
+  result.searchView = await page.evaluate(({ lon, lat }) => {
+    const at = window.twinApp.toWindow(lon, lat, 0);
+    const c = window.twinApp.map.scene.canvas;
+    return at && { x: at.x / c.clientWidth, y: at.y / c.clientHeight };
+  }, opts.search);
+  await shot("search");
+  await page.click("#insp-close");
+};
+
+STEPS.click = async (page, opts, result, shot) => {
+  const t = opts.target;
+  await page.evaluate(({ lon, lat, height }) => window.twinApp.lookAt(lon, lat, height, 220, -89.5), t);
+  await settle(page);
+  const at = await page.evaluate(({ lon, lat, height }) => window.twinApp.toWindow(lon, lat, height), t);
+  result.clickAt = at;
+  await page.mouse.click(at.x, at.y);
+  await page.waitForSelector("#insp-body [data-field=code]", { timeout: 10000 });
+  await pause(page, 300);
+  result.inspected = await page.textContent("#insp-body [data-field=code]");
+  result.inspectedAddress = await page.textContent("#insp-body [data-field=address]");
+  result.inspectedCounts = await page.$$eval("#insp-body [data-field=counts] div", (ds) =>
+    Object.fromEntries(ds.map((d) => [d.dataset.key, d.querySelector("b").textContent])),
+  );
+  if (opts.records) {
+    await page.waitForSelector("#insp-body [data-field=records] li", { timeout: 10000 });
+    result.records = await page.$$eval("#insp-body [data-field=records] li", (ls) =>
+      ls.map((l) => ({ kind: l.dataset.kind, text: l.textContent })),
+    );
+  } else {
+    result.noRecords = await page.textContent("#insp-body [data-field=no-records]");
+  }
+  result.crumbs = await page.$$eval("#crumbs a", (as) =>
+    as.map((a) => ({ code: a.dataset.code, level: a.dataset.level, name: a.textContent })),
+  );
+  // Close up, the roads and door plates of the view come from the vector tiles.
+  await page.waitForFunction(() => window.twinApp.state.streetTiles > 0, null, { timeout: 15000 });
+  await pause(page, 500);
+  result.streets = await page.evaluate(() => {
+    const s = window.twinApp.state;
+    return { tiles: s.streetTiles, roads: s.roads, doorPlates: s.doorPlates };
+  });
+  await shot(`inspector${opts.suffix || ""}`);
+};
+
+STEPS.floor = async (page, opts, result, shot) => {
+  const t = opts.target;
+  await page.click(`#insp-body .floors button[data-floor="${t.floor}"]`);
+  await page.waitForSelector("#insp-body [data-field=rooms] li", { timeout: 10000 });
+  await pause(page, 1300); // the flight to the floor lasts 1 s
+  await settle(page);
+  result.hidden = await page.evaluate(() => window.twinApp.state.hidden);
+  result.rooms = await page.$$eval("#insp-body [data-field=rooms] li", (ls) =>
+    ls.map((l) => ({ code: l.dataset.code, text: l.textContent })),
+  );
+  await page.click("#insp-body [data-field=rooms] li");
+  result.roomInfo = await page.textContent("#insp-body [data-field=room]");
+  await shot("floor");
+};
+
+STEPS.breadcrumb = async (page, opts, result, shot) => {
+  await page.click('#crumbs a[data-level="community"]');
+  await page.waitForFunction(
+    () => document.querySelector("#crumbs li:last-child a").dataset.level === "community",
+    null,
+    { timeout: 10000 },
+  );
+  await page.waitForSelector("#block-children li", { timeout: 10000 });
+  await pause(page, 1600);
+  await settle(page);
+  result.communityNumbers = await page.$$eval("#block-numbers div", (ds) =>
+    Object.fromEntries(ds.map((d) => [d.dataset.key, d.querySelector("b").textContent])),
+  );
+  result.grids = await page.$$eval("#block-children li", (ls) => ls.map((l) => l.dataset.code));
+  await shot("blocks");
+};
+
+STEPS.language = async (page, opts, result, shot) => {
+  await page.click('#lang button[data-lang="en"]');
+  result.langAfter = await page.evaluate(() => document.documentElement.lang);
+  result.tabsAfter = await page.$$eval("#tabs button", (bs) => bs.map((b) => b.textContent));
+  result.placeholderAfter = await page.getAttribute("#search-input", "placeholder");
+  result.crumbsAfter = await page.$$eval("#crumbs a", (as) => as.map((a) => a.textContent));
+  result.inspectorAfter = await page.$$eval("#insp-body dt", (ds) => ds.map((d) => d.textContent));
+  result.legendAfter = await page.textContent("#legend-title");
+  await shot("english");
+};
+
+async function steps(page, opts, result, shot) {
+  for (const name of opts.steps) {
+    result.step = name;
+    await STEPS[name](page, opts, result, shot);
+  }
+  result.step = "done";
+}
+
+async function main(opts) {
+  const context = await chromium.launchPersistentContext(opts.userDataDir, {
+    executablePath: opts.chromium,
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1366, height: 768 },
+  });
+  const offHost = [];
+  const errors = [];
+  const note = (url) => {
+    if (!offHost.includes(url)) offHost.push(url);
+  };
+  let requests = 0;
+  await context.route("**/*", (route) => {
+    const url = route.request().url();
+    requests += 1;
+    if (new URL(url).hostname !== opts.allowedHost) {
+      note(url);
+      return route.abort();
+    }
+    return route.continue();
+  });
+  context.on("request", (req) => {
+    const url = req.url();
+    if (/^(https?|wss?):/.test(url) && new URL(url).hostname !== opts.allowedHost) note(url);
+  });
+  const page = context.pages()[0] || (await context.newPage());
+  page.on("pageerror", (err) => errors.push(String(err)));
+  const warnings = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error") errors.push(msg.text());
+    if (msg.type() === "warning" && !msg.text().includes("GL Driver Message")) warnings.push(msg.text());
+  });
+  const result = { offHost, shots: [], warnings };
+  const shot = async (name) => {
+    const path = `${opts.shots}/${name}.png`;
+    await page.screenshot({ path });
+    result.shots.push(path);
+  };
+  try {
+    await steps(page, opts, result, shot);
+    result.errors = errors.slice();
+    result.appErrors = await page.evaluate(() => window.twinApp.state.errors);
+    if (opts.canary) await page.evaluate((url) => fetch(url).catch(() => null), opts.canary);
+  } catch (err) {
+    result.failure = `${result.step}: ${String(err && err.stack ? err.stack : err)}`;
+    result.errors = errors.slice();
+    await shot("failure").catch(() => null);
+  } finally {
+    result.requests = requests;
+    await context.close();
+  }
+  return result;
+}
+
+main(JSON.parse(process.argv[2]))
+  .then((result) => process.stdout.write(JSON.stringify(result)))
+  .catch((err) => {
+    process.stderr.write(String(err && err.stack ? err.stack : err) + "\n");
+    process.exit(2);
+  });
