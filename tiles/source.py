@@ -6,15 +6,18 @@ messages, so the bytes of two tiles concatenate into one tile holding both).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
+from tiles.layers import LAYERS
 from tiles.tms import ORIGIN_SHIFT_M
 
 if TYPE_CHECKING:
     import psycopg
 
+    from tiles.audience import Audience
     from tiles.layers import Layer
     from tiles.tms import TileCoord
 
@@ -24,13 +27,14 @@ BUFFER = 64
 
 _ENV = """env AS (
     SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS e3857,
+           ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {margin}) AS b3857,
            ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s,
                                         margin => {margin}), 4326) AS e4326
 )"""
 
 
-def _layer_query(layer: Layer, index: int) -> sql.Composed:
-    inner = sql.SQL(layer.sql.strip().rstrip(";"))
+def _layer_query(layer: Layer, index: int, z: int) -> sql.Composed:
+    inner = sql.SQL(layer.sql_for(z).strip().rstrip(";"))
     return sql.SQL(
         "(SELECT coalesce(ST_AsMVT(t{i}, {name}, {extent}, 'geom'), '') "
         "FROM ({inner}) AS t{i} WHERE t{i}.geom IS NOT NULL)"
@@ -39,20 +43,31 @@ def _layer_query(layer: Layer, index: int) -> sql.Composed:
     )
 
 
-def tile_query(layers: tuple[Layer, ...]) -> sql.Composed:
-    """Compose the query returning one ``bytea`` tile holding every layer given."""
+def tile_query(layers: tuple[Layer, ...], z: int) -> sql.Composed:
+    """Compose the query returning one ``bytea`` tile holding every layer given, at zoom z."""
     env = sql.SQL(_ENV.format(margin=BUFFER / EXTENT))
-    parts = [_layer_query(layer, i) for i, layer in enumerate(layers)]
+    parts = [_layer_query(layer, i, z) for i, layer in enumerate(layers)]
     return sql.SQL("WITH {env} SELECT {body}").format(env=env, body=sql.SQL(" || ").join(parts))
 
 
-def tile_params(layers: tuple[Layer, ...], coord: TileCoord, threshold: int) -> dict[str, Any]:
+@cache
+def tile_query_text(names: tuple[str, ...], z: int) -> bytes:
+    """Return the query of some layers at a zoom, composed once.
+
+    The same bytes each time, so that the driver prepares it once per connection: one
+    prepared statement per layer set and zoom.
+    """
+    return tile_query(tuple(LAYERS[n] for n in names), z).as_bytes(None)
+
+
+def tile_params(layers: tuple[Layer, ...], coord: TileCoord, audience: Audience) -> dict[str, Any]:
     """Return the query parameters for a tile (the layers' own parameters must agree)."""
     params: dict[str, Any] = {
         "z": coord.z,
         "x": coord.x,
         "y": coord.y,
-        "k": threshold,
+        "k": audience.threshold,
+        "scope": audience.scope,
         "px": 2 * ORIGIN_SHIFT_M / (1 << coord.z) / EXTENT,
     }
     for layer in layers:
@@ -83,18 +98,19 @@ async def fetch_tile(
     conn: psycopg.AsyncConnection[Any],
     layers: tuple[Layer, ...],
     coord: TileCoord,
-    threshold: int,
+    audience: Audience,
 ) -> bytes:
     """Return the MVT bytes of ``layers`` at ``coord`` (layers outside their zooms are left out).
 
     Parameters
     ----------
-    threshold
-        Privacy threshold: counts below it are withheld; 0 shows exact counts.
+    audience
+        Who the tile is for: counts below its threshold are withheld outside its scope.
     """
     chunks: list[bytes] = []
     for group in visible_groups(layers, coord):
-        cur = await conn.execute(tile_query(group), tile_params(group, coord, threshold))
+        query = tile_query_text(tuple(layer.name for layer in group), coord.z)
+        cur = await conn.execute(query, tile_params(group, coord, audience), prepare=True)
         row = await cur.fetchone()
         if row and row[0]:
             chunks.append(bytes(row[0]))

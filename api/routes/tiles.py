@@ -5,24 +5,43 @@ from __future__ import annotations
 import gzip
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse, Response
 
+from api.auth import needs, require
 from api.deps import lend_connection
-from tiles.cache import TileCache
+from tiles.audience import audience_for
+from tiles.cache import CachedTile, TileCache
 from tiles.layers import LAYERS, resolve_layers
 from tiles.service import get_tile
 from tiles.tilejson import DEFAULT_BOUNDS, style, tilejson
+from twin.keys import Principal
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 
 
-def _matches(if_none_match: str | None, etag: str) -> bool:
-    """Whether an If-None-Match header names the ETag (malformed headers never match)."""
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header names the ETag (malformed headers never match).
+
+    Examples
+    --------
+    >>> etag_matches('W/"ab", "cd"', '"cd"'), etag_matches('garbage,,"x', '"x"')
+    (True, False)
+    """
     if not if_none_match:
         return False
     tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
     return "*" in tags or etag in tags
+
+
+def tile_headers(tile: CachedTile, hit: bool, max_age_s: int) -> dict[str, str]:
+    """Return the caching headers of a tile response."""
+    return {
+        "ETag": tile.etag,
+        "Cache-Control": f"public, max-age={max_age_s}",
+        "X-Tile-Cache": "hit" if hit else "miss",
+        "Vary": "Accept-Encoding",
+    }
 
 
 def tiles_router(cache: TileCache, threshold: int, max_age_s: int = 60) -> APIRouter:
@@ -41,6 +60,7 @@ def tiles_router(cache: TileCache, threshold: int, max_age_s: int = 60) -> APIRo
     )
     async def tile(
         request: Request,
+        principal: Annotated[Principal, Depends(require("read"))],
         layers: Annotated[str, Path(description="Layer names, comma-separated.", max_length=200)],
         z: Annotated[int, Path(ge=0, le=22)],
         x: Annotated[int, Path(ge=0)],
@@ -48,15 +68,15 @@ def tiles_router(cache: TileCache, threshold: int, max_age_s: int = 60) -> APIRo
         if_none_match: Annotated[str | None, Header(max_length=1000)] = None,
         accept_encoding: Annotated[str | None, Header(max_length=1000)] = None,
     ) -> Response:
-        """Return one vector tile of one or more layers (Mapbox Vector Tile 2.1, gzip)."""
-        result = await get_tile(lambda: lend_connection(request), cache, layers, z, x, y, threshold)
-        headers = {
-            "ETag": result.tile.etag,
-            "Cache-Control": f"public, max-age={max_age_s}",
-            "X-Tile-Cache": "hit" if result.cache_hit else "miss",
-            "Vary": "Accept-Encoding",
-        }
-        if _matches(if_none_match, result.tile.etag):
+        """Return one vector tile of one or more layers (Mapbox Vector Tile 2.1, gzip).
+
+        Counts below the privacy threshold are withheld unless the key's role may see
+        individuals (admin, supervisor) or the block lies in a grid worker's scope.
+        """
+        audience = audience_for(principal.role, principal.scope_code, threshold)
+        result = await get_tile(lambda: lend_connection(request), cache, layers, z, x, y, audience)
+        headers = tile_headers(result.tile, result.cache_hit, max_age_s)
+        if etag_matches(if_none_match, result.tile.etag):
             return Response(status_code=304, headers=headers)
         if accept_encoding and "gzip" in accept_encoding:
             headers["Content-Encoding"] = "gzip"
@@ -65,19 +85,19 @@ def tiles_router(cache: TileCache, threshold: int, max_age_s: int = 60) -> APIRo
             gzip.decompress(result.tile.gzipped), media_type=MVT_MEDIA_TYPE, headers=headers
         )
 
-    @router.get("/tiles/{layer}.json")
+    @router.get("/tiles/{layer}.json", dependencies=[needs("read")])
     async def layer_tilejson(request: Request, layer: str) -> JSONResponse:
         """Return the TileJSON 3.0 document of a layer."""
         (found,) = resolve_layers(layer)[:1]
         base = str(request.base_url).rstrip("/")
         return JSONResponse(tilejson(found, base, DEFAULT_BOUNDS))
 
-    @router.get("/styles/twin.json")
+    @router.get("/styles/twin.json", dependencies=[needs("read")])
     async def twin_style(request: Request) -> JSONResponse:
         """Return a MapLibre style of every layer, with no outside resources."""
         return JSONResponse(style(str(request.base_url).rstrip("/"), DEFAULT_BOUNDS))
 
-    @router.get("/tiles")
+    @router.get("/tiles", dependencies=[needs("read")])
     async def catalogue(request: Request) -> JSONResponse:
         """List the layers with their zooms and TileJSON addresses."""
         base = str(request.base_url).rstrip("/")

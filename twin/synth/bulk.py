@@ -41,6 +41,7 @@ SECONDARY_INDEXES: tuple[tuple[str, str], ...] = (
     ("building_grid_idx", "ON twin.building USING btree (grid_code)"),
     ("building_compound_idx", "ON twin.building USING btree (compound_id)"),
     ("building_footprint_idx", "ON twin.building USING gist (footprint)"),
+    ("building_footprint_3857_idx", "ON twin.building USING gist (footprint_3857)"),
     ("person_source_id_idx", "ON twin.person USING btree (source_id text_pattern_ops)"),
     ("legal_entity_uscc_idx", "ON twin.legal_entity USING btree (uscc)"),
     ("legal_entity_source_id_idx",

@@ -1,0 +1,118 @@
+"""A fast path for cached tiles: answered before routing, dependencies and other middleware.
+
+Most tile requests of a map are repeats. This ASGI middleware, outermost in the stack,
+answers a ``GET``/``HEAD`` of ``/tiles/{layers}/{z}/{x}/{y}.mvt`` from the tile cache when it
+can decide everything on its own: the caller's key is among the recently verified keys (the
+same cache the ``require`` dependency uses, with its expiry and rate limit) and the tile is
+cached for that caller's privacy view. Everything else — unknown keys, misses, bad
+coordinates, unknown layers — goes on to the application unchanged, which answers exactly as
+without this path.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from api.auth import LOCAL, KeyCache
+from api.routes.tiles import MVT_MEDIA_TYPE, etag_matches, tile_headers
+from tiles.audience import audience_for
+from tiles.errors import TileError
+from tiles.service import cached_tile
+from twin.keys import Principal, RateLimitedError
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, MutableMapping
+
+    from tiles.cache import TileCache
+
+    Scope = MutableMapping[str, Any]
+    Message = MutableMapping[str, Any]
+    Receive = Callable[[], Awaitable[Message]]
+    Send = Callable[[Message], Awaitable[None]]
+    ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_TILE_PATH = re.compile(r"^/tiles/([a-z_,]{1,200})/(\d{1,2})/(\d{1,8})/(\d{1,8})\.mvt$")
+
+
+def _headers(scope: Scope) -> dict[bytes, bytes]:
+    return {k.lower(): v for k, v in scope["headers"]}
+
+
+def _known_principal(scope: Scope, headers: dict[bytes, bytes]) -> Principal | None:
+    """Return the caller when its key was verified recently; None when the app must ask."""
+    state = scope["app"].state
+    if not state.auth_required:
+        return LOCAL
+    auth = headers.get(b"authorization", b"").decode("latin-1")
+    if auth.lower().startswith("bearer "):
+        key = auth[7:].strip()
+    elif b"x-api-key" in headers:
+        key = headers[b"x-api-key"].decode("latin-1").strip()
+    else:
+        found = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("api_key")
+        key = found[0] if found else ""
+    keys: KeyCache = state.key_cache
+    hit = keys.verified.get(key) if key else None
+    if hit is None or hit[1] <= time.monotonic() or not hit[0].can("read"):
+        return None
+    try:
+        keys.count(hit[0])
+    except RateLimitedError:
+        return None  # the application answers 429
+    return hit[0]
+
+
+class CachedTileMiddleware:
+    """Serve cached tiles (200 or 304, with ETag and Cache-Control) before the application."""
+
+    def __init__(self, app: ASGIApp, cache: TileCache, threshold: int, max_age_s: int) -> None:
+        self.app = app
+        self.cache = cache
+        self.threshold = threshold
+        self.max_age_s = max_age_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a cached tile, or pass the request on."""
+        match = None
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            match = _TILE_PATH.match(scope["path"])
+        if match is None or not await self._serve(scope, match, send):
+            await self.app(scope, receive, send)
+
+    async def _serve(self, scope: Scope, match: re.Match[str], send: Send) -> bool:
+        headers = _headers(scope)
+        principal = _known_principal(scope, headers)
+        if principal is None:
+            return False
+        audience = audience_for(principal.role, principal.scope_code, self.threshold)
+        spec, z, x, y = match.group(1), *(int(v) for v in match.groups()[1:])
+        try:
+            tile = cached_tile(self.cache, spec, z, x, y, audience)
+        except TileError:
+            return False  # the application names the problem
+        if tile is None:
+            return False
+        out = {k.lower(): v for k, v in tile_headers(tile, True, self.max_age_s).items()}
+        inm = headers.get(b"if-none-match")
+        if inm is not None and etag_matches(inm.decode("latin-1"), tile.etag):
+            await _respond(send, 304, out, b"")
+            return True
+        if b"gzip" in headers.get(b"accept-encoding", b""):
+            out["content-encoding"] = "gzip"
+            body = tile.gzipped
+        else:
+            body = gzip.decompress(tile.gzipped)
+        out["content-type"] = MVT_MEDIA_TYPE
+        out["content-length"] = str(len(body))
+        await _respond(send, 200, out, b"" if scope["method"] == "HEAD" else body)
+        return True
+
+
+async def _respond(send: Send, status: int, headers: dict[str, str], body: bytes) -> None:
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
