@@ -58,6 +58,28 @@ async def lend_connection(request: Request) -> AsyncIterator[psycopg.AsyncConnec
         ) from exc
 
 
+@asynccontextmanager
+async def lend_tile_connection(app: Any) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    """Lend a connection of the tile pool (autocommit, unchecked); 503 when none comes.
+
+    Tile queries are single read-only statements: in autocommit they need no BEGIN and
+    COMMIT round trips. The pool does not test each connection as it lends it (one more round
+    trip per tile); a connection broken by a database restart fails its query, goes back to
+    the pool, which discards it, and the tile service tries once more on another.
+    """
+    pool: AsyncConnectionPool[Any] = app.state.tile_pool
+    try:
+        conn = await pool.getconn(timeout=app.state.db_timeout_s)
+    except (PoolTimeout, psycopg.OperationalError) as exc:
+        raise DatabaseUnavailableError(
+            "the database is unavailable; the service recovers by itself when it is back."
+        ) from exc
+    try:
+        yield conn
+    finally:
+        await pool.putconn(conn)
+
+
 async def get_conn(request: Request) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
     """Lend a pooled connection for one request; 503 when the database does not answer."""
     async with lend_connection(request) as conn:

@@ -23,7 +23,7 @@ from geocode.batch import BatchInputError
 from geocode.errors import AddressInputError, AddressNotFoundError, VersionConflictError
 from geocode.jobs import JobInputError, JobNotFoundError, JobNotReadyError
 from models3d.errors import ContentNotFoundError, UnsafePathError
-from tiles.errors import TileCoordError, UnknownLayerError
+from tiles.errors import TileCoordError, TileDatabaseError, UnknownLayerError
 from twin.errors import (
     CodeError,
     ConfigError,
@@ -52,6 +52,7 @@ STATUS_CODES: dict[type[Exception], int] = {
     DatabaseUnavailableError: 503,
     SchemaVersionError: 503,
     TileCoordError: 400,
+    TileDatabaseError: 503,
     AddressNotFoundError: 404,
     AddressInputError: 422,
     VersionConflictError: 412,

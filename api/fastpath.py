@@ -1,12 +1,13 @@
-"""A fast path for cached tiles: answered before routing, dependencies and other middleware.
+"""A fast path for tiles: answered before routing, dependencies and other middleware.
 
-Most tile requests of a map are repeats. This ASGI middleware, outermost in the stack,
-answers a ``GET``/``HEAD`` of ``/tiles/{layers}/{z}/{x}/{y}.mvt`` from the tile cache when it
-can decide everything on its own: the caller's key is among the recently verified keys (the
-same cache the ``require`` dependency uses, with its expiry and rate limit) and the tile is
-cached for that caller's privacy view. Everything else — unknown keys, misses, bad
-coordinates, unknown layers — goes on to the application unchanged, which answers exactly as
-without this path.
+This ASGI middleware, outermost in the stack, answers a ``GET``/``HEAD`` of
+``/tiles/{layers}/{z}/{x}/{y}.mvt`` itself when it can decide everything on its own: the
+caller's key is among the recently verified keys (the same cache the ``require`` dependency
+uses, with its expiry and rate limit) and the request names known layers and an existing
+tile. A cached tile is sent at once; a missing one is built by the tile service on the tile
+pool, as the route would. Everything else — unknown or expired keys, bad coordinates, unknown
+layers, a database that fails — goes on to the application unchanged, which answers exactly as
+without this path (the JSON errors, 401, 403, 429, 503).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from api.auth import LOCAL, KeyCache
+from api.deps import lend_tile_connection
 from api.routes.tiles import MVT_MEDIA_TYPE, etag_matches, tile_headers
 from tiles.audience import audience_for
-from tiles.errors import TileError
-from tiles.service import cached_tile
+from tiles.service import get_tile
+from twin.errors import TwinError
 from twin.keys import Principal, RateLimitedError
 
 if TYPE_CHECKING:
@@ -66,8 +68,8 @@ def _known_principal(scope: Scope, headers: dict[bytes, bytes]) -> Principal | N
     return hit[0]
 
 
-class CachedTileMiddleware:
-    """Serve cached tiles (200 or 304, with ETag and Cache-Control) before the application."""
+class TileFastPath:
+    """Serve tiles (200 or 304, with ETag and Cache-Control) before the application."""
 
     def __init__(self, app: ASGIApp, cache: TileCache, threshold: int, max_age_s: int) -> None:
         self.app = app
@@ -76,7 +78,7 @@ class CachedTileMiddleware:
         self.max_age_s = max_age_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer a cached tile, or pass the request on."""
+        """Answer a tile, or pass the request on."""
         match = None
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             match = _TILE_PATH.match(scope["path"])
@@ -90,13 +92,16 @@ class CachedTileMiddleware:
             return False
         audience = audience_for(principal.role, principal.scope_code, self.threshold)
         spec, z, x, y = match.group(1), *(int(v) for v in match.groups()[1:])
+        app = scope["app"]
         try:
-            tile = cached_tile(self.cache, spec, z, x, y, audience)
-        except TileError:
-            return False  # the application names the problem
-        if tile is None:
-            return False
-        out = {k.lower(): v for k, v in tile_headers(tile, True, self.max_age_s).items()}
+            result = await get_tile(
+                lambda: lend_tile_connection(app), self.cache, spec, z, x, y, audience
+            )
+        except TwinError:
+            return False  # the application names the problem (tile, layer, database)
+        tile = result.tile
+        hit = result.cache_hit
+        out = {k.lower(): v for k, v in tile_headers(tile, hit, self.max_age_s).items()}
         inm = headers.get(b"if-none-match")
         if inm is not None and etag_matches(inm.decode("latin-1"), tile.etag):
             await _respond(send, 304, out, b"")

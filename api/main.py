@@ -16,7 +16,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from api.auth import KeyCache
 from api.deps import check_async, check_sync
 from api.errors import STATUS_CODES, add_exception_handlers, document_errors
-from api.fastpath import CachedTileMiddleware
+from api.fastpath import TileFastPath
 from api.input import NulGuard
 from api.logs import redact_access_log
 from api.routes import addresses, audit, entities, geocode, health, jobs, viewer
@@ -78,6 +78,16 @@ def create_app(
         )
         await pool.open(wait=False)
         app.state.pool = pool
+        tile_pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            conninfo,
+            open=False,
+            min_size=tiles.pool_size,
+            max_size=tiles.pool_size,
+            kwargs={"connect_timeout": settings.db.connect_timeout_s, "autocommit": True},
+            reconnect_timeout=30,
+        )
+        await tile_pool.open(wait=False)
+        app.state.tile_pool = tile_pool
         sync_pool: ConnectionPool[Any] = ConnectionPool(
             conninfo,
             open=False,
@@ -110,6 +120,7 @@ def create_app(
                     await listener
             runner.stop()
             await pool.close()
+            await tile_pool.close()
             sync_pool.close()
 
     app = FastAPI(
@@ -139,9 +150,9 @@ def create_app(
     app.include_router(viewer.router)
     add_exception_handlers(app, STATUS_CODES)
     document_errors(app)
-    # Outermost: cached tiles are answered before the rest of the stack.
+    # Outermost: tiles of known keys are answered before the rest of the stack.
     app.add_middleware(
-        CachedTileMiddleware,
+        TileFastPath,
         cache=cache,
         threshold=tiles.privacy_threshold,
         max_age_s=tiles.max_age_s,

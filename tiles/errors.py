@@ -15,3 +15,7 @@ class TileCoordError(TileError, ValueError):
 
 class UnknownLayerError(TileError, LookupError):
     """A layer name the service does not know."""
+
+
+class TileDatabaseError(TileError):
+    """The database failed while building a tile, twice (e.g. it is restarting)."""

@@ -33,10 +33,9 @@ class Layer:
     fields: dict[str, str] = field(default_factory=dict)
     #: The tables whose changes invalidate this layer's cached tiles.
     tables: tuple[str, ...] = ()
-    #: (first zoom, SQL file) of queries used from that zoom up to the next entry's, below
-    #: ``sql_file``'s; ``sql_file`` serves from the zoom after the last entry's range.
+    #: (first zoom, SQL file): queries used below ``full_from``, each from its zoom on.
     by_zoom: tuple[tuple[int, str], ...] = ()
-    #: The zoom from which ``sql_file`` is used (queries of ``by_zoom`` below it).
+    #: The zoom from which ``sql_file`` is used.
     full_from: int = 0
 
     @property
@@ -51,7 +50,7 @@ class Layer:
         --------
         >>> "building_tile" in LAYERS["buildings"].sql_for(12)
         True
-        >>> "building_tile" in LAYERS["buildings"].sql_for(14)
+        >>> "building_tile" in LAYERS["buildings"].sql_for(17)
         False
         """
         if z >= self.full_from:
@@ -120,7 +119,7 @@ LAYERS: dict[str, Layer] = {
             "buildings.sql",
             12,
             22,
-            "Building footprints with codes and counts (z12-13: code and height only)",
+            "Building footprints with codes and counts (z12: height only; z13: code and height)",
             {},
             {
                 "code": "String",
@@ -132,8 +131,12 @@ LAYERS: dict[str, Layer] = {
                 **_COUNTS,
             },
             ("building", "block_counts"),
-            by_zoom=((12, "buildings_low.sql"),),
-            full_from=14,
+            by_zoom=(
+                (12, "buildings_z12.sql"),
+                (13, "buildings_z13.sql"),
+                (14, "buildings_cut.sql"),
+            ),
+            full_from=17,
         ),
         Layer(
             "roads",

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+import psycopg
+
 from tiles.cache import CachedTile, TileCache, key_for, make_etag
+from tiles.errors import TileDatabaseError
 from tiles.layers import LAYERS, resolve_layers
 from tiles.source import fetch_tile
 from tiles.tms import TileCoord
 
 if TYPE_CHECKING:
-    import psycopg
-
     from tiles.audience import Audience
     from tiles.layers import Layer
 
@@ -72,11 +73,26 @@ async def get_tile(
     if cached is not None:
         return TileResult(cached, True)
     generation = cache.generation
-    async with conn_factory() as conn:
-        raw = await fetch_tile(conn, layers, coord, audience)
+    raw = await _build(conn_factory, layers, coord, audience)
     tile = CachedTile(gzip.compress(raw, compresslevel=6), make_etag(raw), len(raw))
     cache.put(key, tile, generation)
     return TileResult(tile, False)
+
+
+async def _build(
+    conn_factory: Any, layers: tuple[Layer, ...], coord: TileCoord, audience: Audience
+) -> bytes:
+    """Build a tile; a connection lost (database restart) is retried once on another."""
+    for attempt in range(2):
+        try:
+            async with conn_factory() as conn:
+                return await fetch_tile(conn, layers, coord, audience)
+        except psycopg.OperationalError as exc:
+            if attempt:
+                raise TileDatabaseError(
+                    "the database is unavailable; the service recovers by itself when it is back."
+                ) from exc
+    raise AssertionError("unreachable")
 
 
 async def build_raw(

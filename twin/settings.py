@@ -106,3 +106,5 @@ class TileSettings(BaseSettings):
     max_age_s: int = Field(default=60, ge=0)
     #: Listen for data changes and invalidate cached tiles (off only for benchmarks).
     invalidate_on_change: bool = True
+    #: Connections of the tile pool, opened at start (tiles come in bursts of a map's view).
+    pool_size: int = Field(default=8, ge=1)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.auth import needs, require
-from api.deps import lend_connection
+from api.deps import lend_tile_connection
 from tiles.audience import audience_for
 from tiles.cache import CachedTile, TileCache
 from tiles.layers import LAYERS, resolve_layers
@@ -74,7 +74,9 @@ def tiles_router(cache: TileCache, threshold: int, max_age_s: int = 60) -> APIRo
         individuals (admin, supervisor) or the block lies in a grid worker's scope.
         """
         audience = audience_for(principal.role, principal.scope_code, threshold)
-        result = await get_tile(lambda: lend_connection(request), cache, layers, z, x, y, audience)
+        result = await get_tile(
+            lambda: lend_tile_connection(request.app), cache, layers, z, x, y, audience
+        )
         headers = tile_headers(result.tile, result.cache_hit, max_age_s)
         if etag_matches(if_none_match, result.tile.etag):
             return Response(status_code=304, headers=headers)

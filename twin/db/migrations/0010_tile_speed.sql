@@ -1,5 +1,5 @@
--- 0010 faster vector tiles: footprints stored in Web Mercator, buildings pre-cut into the
--- z12 and z13 tiles, and counts shown per role and scope.
+-- 0010 faster vector tiles: footprints stored in Web Mercator, buildings pre-cut into their
+-- z12-16 tiles, and counts shown per role and scope.
 
 -- Footprints in EPSG:3857, the tiles' projection, computed once per write instead of once per
 -- building per tile request. A stored generated column: it is filled in bulk loads too (the
@@ -8,13 +8,15 @@ ALTER TABLE twin.building ADD COLUMN footprint_3857 geometry(MultiPolygon, 3857)
     GENERATED ALWAYS AS (ST_Transform(footprint, 3857)) STORED;
 CREATE INDEX building_footprint_3857_idx ON twin.building USING gist (footprint_3857);
 
--- Buildings at z12 and z13 as their tiles hold them: already clipped, snapped and encoded in
--- tile coordinates (extent 4096, buffer 64, as ST_AsMVTGeom makes them), one row per building
--- per tile it reaches, with the few attributes shown at those zooms. A low-zoom tile holds
--- thousands of buildings; reading them ready-made is several times faster than projecting and
--- clipping each one per request. Kept current by the triggers below.
+-- Buildings at z12-16 as their tiles hold them: already clipped, snapped and encoded in tile
+-- coordinates (extent 4096, buffer 64, as ST_AsMVTGeom makes them), one row per building per
+-- tile it reaches, with the height (the one attribute of the lowest zooms; the others are
+-- joined by code). A z12 tile holds thousands of buildings; reading them ready-made is
+-- several times faster than projecting and clipping each one per request, and at z14-16 it
+-- leaves the database little to do but encode. Deeper zooms are cut per request (few
+-- buildings per tile, and the rows would multiply). Kept current by the triggers below.
 CREATE TABLE twin.building_tile (
-    z        smallint NOT NULL CHECK (z IN (12, 13)),
+    z        smallint NOT NULL CHECK (z BETWEEN 12 AND 16),
     x        integer NOT NULL CHECK (x >= 0),
     y        integer NOT NULL CHECK (y >= 0),
     code     text NOT NULL,
@@ -25,7 +27,7 @@ CREATE TABLE twin.building_tile (
 );
 CREATE INDEX building_tile_code_idx ON twin.building_tile (code);
 
--- The z12 and z13 tiles a footprint (EPSG:3857) reaches, with its geometry as each holds it.
+-- The z12-16 tiles a footprint (EPSG:3857) reaches, with its geometry as each holds it.
 CREATE FUNCTION twin.building_tiles(g geometry)
 RETURNS TABLE (z smallint, x integer, y integer, geom geometry)
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
@@ -33,7 +35,7 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
         -- Tile size and the clipping buffer (64 of 4096 units), metres, at each zoom.
         SELECT zz, 40075016.685578488 / (1 << zz) AS size,
                40075016.685578488 / (1 << zz) * 64 / 4096 AS buf
-        FROM unnest(ARRAY[12, 13]) AS zz
+        FROM generate_series(12, 16) AS zz
     ), span AS (
         SELECT zz, size,
                greatest(0, floor((ST_XMin(g) - buf + 20037508.342789244) / size))::int AS x0,

@@ -1,5 +1,0 @@
--- Buildings at z12-13: read ready-cut from twin.building_tile (migration 0010), which holds
--- each footprint as the tile holds it; only the code and the height (for extrusion).
-SELECT t.geom, t.code, t.height_m
-FROM twin.building_tile AS t
-WHERE t.z = %(z)s AND t.x = %(x)s AND t.y = %(y)s
