@@ -20,7 +20,7 @@ from urllib.parse import parse_qs
 
 from api.auth import LOCAL, KeyCache
 from api.deps import lend_tile_connection
-from api.routes.tiles import MVT_MEDIA_TYPE, etag_matches, tile_headers
+from api.routes.tiles import MAX_HEADER, MVT_MEDIA_TYPE, etag_matches, tile_headers
 from tiles.audience import audience_for
 from tiles.service import get_tile
 from twin.errors import TwinError
@@ -87,6 +87,10 @@ class TileFastPath:
 
     async def _serve(self, scope: Scope, match: re.Match[str], send: Send) -> bool:
         headers = _headers(scope)
+        if any(
+            len(headers.get(h, b"")) > MAX_HEADER for h in (b"if-none-match", b"accept-encoding")
+        ):
+            return False  # the application refuses it (422)
         principal = _known_principal(scope, headers)
         if principal is None:
             return False

@@ -18,6 +18,8 @@ from tiles.tilejson import DEFAULT_BOUNDS, style, tilejson
 from twin.keys import Principal
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+#: The longest If-None-Match and Accept-Encoding accepted (longer: 422).
+MAX_HEADER = 1000
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -65,8 +67,8 @@ def tiles_router(cache: TileCache, threshold: int, max_age_s: int = 60) -> APIRo
         z: Annotated[int, Path(ge=0, le=22)],
         x: Annotated[int, Path(ge=0)],
         y: Annotated[int, Path(ge=0)],
-        if_none_match: Annotated[str | None, Header(max_length=1000)] = None,
-        accept_encoding: Annotated[str | None, Header(max_length=1000)] = None,
+        if_none_match: Annotated[str | None, Header(max_length=MAX_HEADER)] = None,
+        accept_encoding: Annotated[str | None, Header(max_length=MAX_HEADER)] = None,
     ) -> Response:
         """Return one vector tile of one or more layers (Mapbox Vector Tile 2.1, gzip).
 

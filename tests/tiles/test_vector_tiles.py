@@ -58,6 +58,11 @@ def seeded(db_conninfo: str) -> Iterator[str]:
                 "ST_GeomFromText(%s, 4326), 10, 30, 'residential')",
                 (f"4403060010010100{serial:03d}", f"{serial}栋", _box(lon, lat)),
             )
+        # Another community (no outline), the scope of a grid worker who is not from here.
+        conn.execute(
+            "INSERT INTO twin.admin_unit (code, level, name, parent_code) "
+            "VALUES ('440306001002', 'community', '别的社区', '440306001')"
+        )
         # Three people in building 1: below the default privacy threshold of 5.
         for rid in range(1, 4):
             conn.execute(
@@ -70,6 +75,11 @@ def seeded(db_conninfo: str) -> Iterator[str]:
             )
     yield db_conninfo
     with psycopg.connect(db_conninfo, autocommit=True) as conn:
+        # Keys are revoked, never deleted: revoke the scoped ones and free their units.
+        conn.execute(
+            "UPDATE twin.api_key SET revoked_at = now(), role = 'planner', scope_code = NULL "
+            "WHERE scope_code LIKE '440306001%'"
+        )
         for table in ("placement", "block_counts", "building", "admin_unit"):
             conn.execute(f"DELETE FROM twin.{table}")
 
@@ -87,10 +97,12 @@ class _ReadyClient(TestClient):
         return self
 
 
-def _client(db_url: str, threshold: int = 5) -> _ReadyClient:
+def _client(
+    db_url: str, threshold: int = 5, role: str = "planner", scope: str | None = None
+) -> _ReadyClient:
     settings = TwinSettings(db=PostgresSettings(database_url=SecretStr(db_url)))
-    app = create_app(settings, tiles=TileSettings(privacy_threshold=threshold))
-    return _ReadyClient(app, headers=key_headers(db_url, "planner"))
+    app = create_app(settings, tiles=TileSettings(privacy_threshold=threshold, pool_size=2))
+    return _ReadyClient(app, headers=key_headers(db_url, role, scope))
 
 
 def _decode(res: Any) -> dict[str, Any]:
@@ -197,13 +209,124 @@ def test_a_change_invalidates_only_the_tiles_under_it(seeded: str, db_url: str) 
         ("/tiles/buildings/a/b/c.mvt", 422),
         ("/tiles/buildings/-1/0/0.mvt", 422),
         ("/tiles/nosuch.json", 404),
+        ("/tiles/buildings,nosuch/15/0/0.mvt", 404),
+        ("/tiles/" + "buildings," * 30 + "/15/0/0.mvt", 422),
+        ("/tiles/buildings/15/0/0.mvt?api_key=", 401),
     ],
 )
 def test_bad_requests_get_json_4xx(seeded: str, db_url: str, url: str, status: int) -> None:
     with _client(db_url) as client:
-        res = client.get(url)
+        # A good request first: the key is then known to the fast path, which must still
+        # leave every bad request to the application's JSON errors.
+        assert client.get("/tiles/buildings/15/0/0.mvt").status_code == 200
+        headers = {"Authorization": ""} if status == 401 else {}
+        res = client.get(url, headers=headers)
     assert res.status_code == status, res.text
     assert "detail" in res.json()
+
+
+def test_oversized_if_none_match_is_refused_even_for_a_cached_tile(
+    seeded: str, db_url: str
+) -> None:
+    t = tile_for(*B1, 16)
+    url = f"/tiles/buildings/{t.z}/{t.x}/{t.y}.mvt"
+    with _client(db_url) as client:
+        assert client.get(url).status_code == 200
+        assert client.get(url).headers["x-tile-cache"] == "hit"
+        res = client.get(url, headers={"If-None-Match": '"x",' * 400})
+    assert res.status_code == 422 and "detail" in res.json()
+
+
+@pytest.mark.parametrize(
+    ("role", "scope", "people"),
+    [
+        ("planner", None, None),  # 3 < 5: withheld
+        ("system", None, None),
+        ("supervisor", None, 3),  # may see individuals: exact
+        ("admin", None, 3),
+        ("grid_worker", "440306001001", 3),  # their own community: exact
+        ("grid_worker", "44030600100101", 3),  # their own grid
+        ("grid_worker", "440306001002", None),  # another community: as a planner
+    ],
+)
+def test_counts_per_role_and_scope(
+    seeded: str, db_url: str, role: str, scope: str | None, people: int | None
+) -> None:
+    t = tile_for(*B1, 15)
+    with _client(db_url, role=role, scope=scope) as client:
+        tile = _decode(client.get(f"/tiles/buildings,grids/{t.z}/{t.x}/{t.y}.mvt"))
+        again = client.get(f"/tiles/buildings,grids/{t.z}/{t.x}/{t.y}.mvt")
+    assert again.headers["x-tile-cache"] == "hit"
+    assert mapbox_vector_tile.decode(again.content) == tile
+    assert _features(tile, "buildings")["4403060010010100001"].get("people") == people
+    assert _features(tile, "grids")["44030600100101"].get("people") == people
+
+
+def test_the_fast_path_keeps_keys_and_views_apart(seeded: str, db_url: str) -> None:
+    t = tile_for(*B1, 15)
+    url = f"/tiles/buildings/{t.z}/{t.x}/{t.y}.mvt"
+    with _client(db_url) as client:  # a planner
+        assert (
+            "people" not in _features(_decode(client.get(url)), "buildings")["4403060010010100001"]
+        )
+        assert client.get(url).headers["x-tile-cache"] == "hit"
+        # The cached tile is not for everyone: no key, an unknown key, a revoked-like key.
+        assert client.get(url, headers={"Authorization": ""}).status_code == 401
+        bad = {"Authorization": "Bearer twin_000000000000_" + "A" * 43}
+        assert client.get(url, headers=bad).status_code == 401
+        # A supervisor asking for the same tile gets their own view, built for them.
+        sup = key_headers(db_url, "supervisor")
+        res = client.get(url, headers=sup)
+        assert res.headers["x-tile-cache"] == "miss"
+        assert _features(_decode(res), "buildings")["4403060010010100001"]["people"] == 3
+        head = client.head(url, headers=sup)
+        assert head.status_code == 200 and head.headers["x-tile-cache"] == "hit"
+        assert head.content == b""
+
+
+def test_low_zoom_buildings_follow_changes_through_their_pre_cut_table(
+    seeded: str, db_url: str
+) -> None:
+    z13 = tile_for(*B1, 13)
+    url = f"/tiles/buildings/{z13.z}/{z13.x}/{z13.y}.mvt"
+    with _client(db_url) as client:
+        feats = _features(_decode(client.get(url)), "buildings")
+        assert set(feats) == {"4403060010010100001", "4403060010010100002"}
+        assert set(feats["4403060010010100001"]) == {"code", "height_m"}  # trimmed
+        z12 = tile_for(*B1, 12)
+        low = _decode(client.get(f"/tiles/buildings/{z12.z}/{z12.x}/{z12.y}.mvt"))
+        assert [set(f["properties"]) for f in low["buildings"]["features"]] == [{"height_m"}] * 2
+        before = client.app.state.tile_cache.generation  # type: ignore[attr-defined]
+        with psycopg.connect(seeded, autocommit=True) as conn:
+            conn.execute(
+                "UPDATE twin.building SET height_m = 99 WHERE code = '4403060010010100001'"
+            )
+        try:
+            _wait_for_generation(client, before)
+            res = client.get(url)
+            assert res.headers["x-tile-cache"] == "miss"
+            assert _features(_decode(res), "buildings")["4403060010010100001"]["height_m"] == 99
+        finally:
+            with psycopg.connect(seeded, autocommit=True) as conn:
+                conn.execute(
+                    "UPDATE twin.building SET height_m = 30 WHERE code = '4403060010010100001'"
+                )
+
+
+def test_bulk_sessions_keep_the_pre_cut_table(seeded: str) -> None:
+    with psycopg.connect(seeded) as conn:
+        conn.execute("SET session_replication_role = replica")  # as the generator's sessions
+        conn.execute(
+            "INSERT INTO twin.building (code, grid_code, footprint, floors, height_m) VALUES "
+            "('4403060010010100003', '44030600100101', ST_GeomFromText(%s, 4326), 3, 9)",
+            (_box(CX + 0.004, CY + 0.004),),
+        )
+        zooms = conn.execute(
+            "SELECT array_agg(DISTINCT z ORDER BY z) FROM twin.building_tile "
+            "WHERE code = '4403060010010100003'"
+        ).fetchone()
+        conn.rollback()
+    assert zooms == ([12, 13, 14, 15, 16],)
 
 
 def test_tilejson_and_style_name_only_this_server(seeded: str, db_url: str) -> None:
