@@ -23,7 +23,7 @@ Each pass runs zoom by zoom (tiles/s per zoom and in all; p50 and p99 latency; b
 tile, raw and as sent). Every tile of every system is decoded with ``mapbox-vector-tile`` and
 its building codes compared with the database's. Targets (issue #7): uncached z15-16 within
 1.5x the raw SQL time; at least twice tipg's throughput uncached; cached p99 under 5 ms.
-Writes bench/results/tiles.json.
+Writes bench/results/tiles.json (``--large``: tiles-large.json).
 """
 
 from __future__ import annotations
@@ -445,7 +445,7 @@ def main() -> None:
         "citytwin": check(passes["citytwin_cold"], expected, "buildings"),
     }
     write_results(
-        "tiles",
+        "tiles-large" if args.large else "tiles",
         {
             "data": {"district": "440306", "scale": scale, "seed": args.seed,
                      "buildings": buildings},
