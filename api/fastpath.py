@@ -61,10 +61,6 @@ def _known_principal(scope: Scope, headers: dict[bytes, bytes]) -> Principal | N
     hit = keys.verified.get(key) if key else None
     if hit is None or hit[1] <= time.monotonic() or not hit[0].can("read"):
         return None
-    try:
-        keys.count(hit[0])
-    except RateLimitedError:
-        return None  # the application answers 429
     return hit[0]
 
 
@@ -103,6 +99,11 @@ class TileFastPath:
             )
         except TwinError:
             return False  # the application names the problem (tile, layer, database)
+        if principal is not LOCAL:
+            try:
+                scope["app"].state.key_cache.count(principal)
+            except RateLimitedError:
+                return False  # the application answers 429
         tile = result.tile
         hit = result.cache_hit
         out = {k.lower(): v for k, v in tile_headers(tile, hit, self.max_age_s).items()}

@@ -363,3 +363,20 @@ def test_pmtiles_export_holds_the_same_tiles(seeded: str, tmp_path: Any) -> None
         data = reader.get(t.z, t.x, t.y)
     tile = mapbox_vector_tile.decode(gzip.decompress(data))
     assert _features(tile, "buildings")["4403060010010100001"]["people"] == 3
+
+
+def test_rate_limits_hold_for_cached_tiles(seeded: str, db_url: str) -> None:
+    from twin.keys import create_key
+
+    with psycopg.connect(seeded) as conn:
+        key, _ = create_key(
+            conn, name="slow system", role="system", created_by="tests", rate_per_minute=3
+        )
+    t = tile_for(*B1, 16)
+    url = f"/tiles/buildings/{t.z}/{t.x}/{t.y}.mvt"
+    with _client(db_url) as client:
+        headers = {"Authorization": f"Bearer {key}"}
+        got = [client.get(url, headers=headers) for _ in range(4)]
+    assert [r.status_code for r in got] == [200, 200, 200, 429]
+    assert got[2].headers["x-tile-cache"] == "hit"
+    assert "rate limit" in got[3].json()["detail"]
