@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +19,15 @@ from tiles.tms import TileCoord
 if TYPE_CHECKING:
     from tiles.audience import Audience
     from tiles.layers import Layer
+
+
+#: Uncompressed bytes above which a tile is compressed off the event loop.
+BIG_TILE = 64 * 1024
+
+
+def pack(raw: bytes) -> CachedTile:
+    """Return a tile as cached and served: gzip-compressed once, with its strong ETag."""
+    return CachedTile(gzip.compress(raw, compresslevel=6), make_etag(raw), len(raw))
 
 
 @dataclass(frozen=True)
@@ -74,7 +84,9 @@ async def get_tile(
         return TileResult(cached, True)
     generation = cache.generation
     raw = await _build(conn_factory, layers, coord, audience)
-    tile = CachedTile(gzip.compress(raw, compresslevel=6), make_etag(raw), len(raw))
+    # Compressing a big low-zoom tile takes milliseconds: in a thread (zlib and hashlib let
+    # go of the GIL), so the event loop goes on serving other tiles meanwhile.
+    tile = await asyncio.to_thread(pack, raw) if len(raw) > BIG_TILE else pack(raw)
     cache.put(key, tile, generation)
     return TileResult(tile, False)
 

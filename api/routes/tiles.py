@@ -40,7 +40,8 @@ def tile_headers(tile: CachedTile, hit: bool, max_age_s: int) -> dict[str, str]:
     """Return the caching headers of a tile response."""
     return {
         "ETag": tile.etag,
-        "Cache-Control": f"public, max-age={max_age_s}",
+        # private: a tile depends on the key (its privacy view); no shared cache may keep it.
+        "Cache-Control": f"private, max-age={max_age_s}",
         "X-Tile-Cache": "hit" if hit else "miss",
         "Vary": "Accept-Encoding",
     }

@@ -156,6 +156,8 @@ def test_gzip_etag_and_304(seeded: str, db_url: str) -> None:
         etag = first.headers["etag"]
         again = client.get(url, headers={"If-None-Match": etag})
         assert again.status_code == 304 and again.headers["x-tile-cache"] == "hit"
+        # A tile depends on the caller's view: browsers may keep it, shared caches may not.
+        assert again.headers["cache-control"].startswith("private, max-age=")
         odd = client.get(url, headers={"If-None-Match": 'garbage,,"x'})
         assert odd.status_code == 200
     raw = gzip.decompress(first.content) if first.content[:2] == b"\x1f\x8b" else first.content
