@@ -83,7 +83,11 @@ def create_app(
             open=False,
             min_size=tiles.pool_size,
             max_size=tiles.pool_size,
-            kwargs={"connect_timeout": settings.db.connect_timeout_s, "autocommit": True},
+            kwargs={
+                "connect_timeout": settings.db.connect_timeout_s,
+                "autocommit": True,
+                "options": f"-c statement_timeout={tiles.statement_timeout_ms}",
+            },
             reconnect_timeout=30,
         )
         await tile_pool.open(wait=False)

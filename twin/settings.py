@@ -108,3 +108,5 @@ class TileSettings(BaseSettings):
     invalidate_on_change: bool = True
     #: Connections of the tile pool, opened at start (tiles come in bursts of a map's view).
     pool_size: int = Field(default=8, ge=1)
+    #: No tile query may run longer (a bound on every request's work), milliseconds.
+    statement_timeout_ms: int = Field(default=10_000, ge=100)

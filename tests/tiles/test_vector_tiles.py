@@ -382,3 +382,22 @@ def test_rate_limits_hold_for_cached_tiles(seeded: str, db_url: str) -> None:
     assert [r.status_code for r in got] == [200, 200, 200, 429]
     assert got[2].headers["x-tile-cache"] == "hit"
     assert "rate limit" in got[3].json()["detail"]
+
+
+def test_a_tile_query_that_runs_too_long_is_cut_off_with_a_503(seeded: str, db_url: str) -> None:
+    settings = TwinSettings(db=PostgresSettings(database_url=SecretStr(db_url)))
+    tiles = TileSettings(statement_timeout_ms=300, pool_size=1, invalidate_on_change=False)
+    t = tile_for(*B2, 17)
+    url = f"/tiles/buildings/{t.z}/{t.x}/{t.y}.mvt"
+    with (
+        TestClient(create_app(settings, tiles=tiles), headers=key_headers(db_url)) as client,
+        psycopg.connect(seeded) as blocker,
+    ):
+        assert client.get("/tiles/buildings/15/0/0.mvt").status_code == 200  # key now known
+        blocker.execute("LOCK TABLE twin.building IN ACCESS EXCLUSIVE MODE")
+        clock = time.monotonic()
+        res = client.get(url)
+        blocker.rollback()
+        assert res.status_code == 503 and "database" in res.json()["detail"]
+        assert time.monotonic() - clock < 5
+        assert client.get(url).status_code == 200  # and it serves again
