@@ -46,7 +46,7 @@ from typing import Any
 
 import psycopg
 
-from bench.common import scratch_database, write_results
+from bench.common import api_server, free_port, scratch_database, write_results
 from twin.db import migrate as migrations
 from twin.db.cluster import LocalCluster
 from twin.db.connect import connect
@@ -246,12 +246,6 @@ async def _sql_pass(url: str, tiles: list[Tile], clients: int, ours: bool = Fals
 # --- servers ------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def ensure_tipg() -> Path:
     """Return tipg's virtual environment's uvicorn, installing tipg there on first use."""
     uvicorn = TIPG_VENV / "bin" / "uvicorn"
@@ -263,10 +257,11 @@ def ensure_tipg() -> Path:
 
 
 @contextlib.contextmanager
-def server(argv: list[str], env: dict[str, str], port: int, ready_path: str) -> Iterator[None]:
-    """Run a uvicorn server on 127.0.0.1:port until the block ends (then stop it)."""
+def tipg_server(env: dict[str, str], port: int) -> Iterator[None]:
+    """Run tipg (uvicorn, one process) on 127.0.0.1:port until the block ends."""
+    argv = [str(ensure_tipg()), "tipg.main:app", "--log-level", "warning"]
     proc = subprocess.Popen(
-        [*argv, "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+        [*argv, "--host", "127.0.0.1", "--port", str(port)],
         env={**os.environ, **env},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -279,7 +274,7 @@ def server(argv: list[str], env: dict[str, str], port: int, ready_path: str) -> 
                 raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "exited")
             with contextlib.suppress(OSError):
                 with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                    s.sendall(f"GET {ready_path} HTTP/1.0\r\n\r\n".encode())
+                    s.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
                     if s.recv(12).startswith(b"HTTP/1.1 200"):
                         break
             time.sleep(0.2)
@@ -296,7 +291,7 @@ def server(argv: list[str], env: dict[str, str], port: int, ready_path: str) -> 
 
 def run_tipg(url: str, tiles: list[Tile]) -> tuple[Pass, Pass]:
     """Two passes of tipg (it caches no tiles: both are uncached)."""
-    port = _free_port()
+    port = free_port()
     env = {
         "DATABASE_URL": url,
         "TIPG_DB_SCHEMAS": '["twin"]',
@@ -311,8 +306,7 @@ def run_tipg(url: str, tiles: list[Tile]) -> tuple[Pass, Pass]:
         t: f"/collections/twin.building/tiles/WebMercatorQuad/{t[0]}/{t[1]}/{t[2]}{query}"
         for t in tiles
     }
-    argv = [str(ensure_tipg()), "tipg.main:app"]
-    with server(argv, env, port, "/healthz"):
+    with tipg_server(env, port):
         headers = {"Accept-Encoding": "gzip"}
         first = asyncio.run(_http_pass(port, paths, headers, CLIENTS))
         second = asyncio.run(_http_pass(port, paths, headers, CLIENTS))
@@ -326,10 +320,9 @@ def run_ours(url: str, conninfo: str, tiles: list[Tile]) -> tuple[Pass, Pass]:
     with connect(conninfo) as conn:
         key, _ = create_key(conn, name="bench tiles", role="planner", created_by="bench")
         conn.commit()
-    port = _free_port()
     paths = {t: f"/tiles/buildings/{t[0]}/{t[1]}/{t[2]}.mvt" for t in tiles}
-    argv = [str(ROOT / ".venv" / "bin" / "uvicorn"), "api.asgi:app"]
-    with server(argv, {"DATABASE_URL": url}, port, "/healthz"):
+    with api_server(url) as base:
+        port = int(base.rsplit(":", 1)[1])
         headers = {"Accept-Encoding": "gzip", "Authorization": f"Bearer {key}"}
         cold = asyncio.run(_http_pass(port, paths, headers, CLIENTS))
         warm = asyncio.run(_http_pass(port, paths, headers, CLIENTS))
