@@ -37,6 +37,8 @@ class Layer:
     by_zoom: tuple[tuple[int, str], ...] = ()
     #: The zoom from which ``sql_file`` is used.
     full_from: int = 0
+    #: Zooms whose query returns the layer already encoded (one ``bytea``), not rows.
+    encoded: tuple[int, ...] = ()
 
     @property
     def sql(self) -> str:
@@ -131,12 +133,9 @@ LAYERS: dict[str, Layer] = {
                 **_COUNTS,
             },
             ("building", "block_counts"),
-            by_zoom=(
-                (12, "buildings_z12.sql"),
-                (13, "buildings_z13.sql"),
-                (14, "buildings_cut.sql"),
-            ),
+            by_zoom=((12, "buildings_encoded.sql"), (14, "buildings_cut.sql")),
             full_from=17,
+            encoded=(12, 13),
         ),
         Layer(
             "roads",

@@ -35,6 +35,8 @@ _ENV = """env AS (
 
 def _layer_query(layer: Layer, index: int, z: int) -> sql.Composed:
     inner = sql.SQL(layer.sql_for(z).strip().rstrip(";"))
+    if z in layer.encoded:
+        return sql.SQL("coalesce(({inner}), '')").format(inner=inner)
     return sql.SQL(
         # ST_AsMVT leaves out rows whose geometry is NULL (clipped away); a WHERE on it
         # would be pushed into the scan and compute ST_AsMVTGeom twice per row.

@@ -401,3 +401,37 @@ def test_a_tile_query_that_runs_too_long_is_cut_off_with_a_503(seeded: str, db_u
         assert res.status_code == 503 and "database" in res.json()["detail"]
         assert time.monotonic() - clock < 5
         assert client.get(url).status_code == 200  # and it serves again
+
+
+def _encoded(conn: psycopg.Connection[Any], z: int) -> list[dict[str, Any]]:
+    t = tile_for(*B1, z)
+    row = conn.execute(
+        "SELECT mvt FROM twin.building_layer_tile WHERE z = %s AND x = %s AND y = %s",
+        (t.z, t.x, t.y),
+    ).fetchone()
+    return [] if row is None else mapbox_vector_tile.decode(row[0])["buildings"]["features"]
+
+
+def test_encoded_low_zoom_layers_follow_inserts_updates_and_deletes(seeded: str) -> None:
+    code = "4403060010010100004"
+    with psycopg.connect(seeded) as conn:
+        assert len(_encoded(conn, 12)) == 2
+        conn.execute(
+            "INSERT INTO twin.building (code, grid_code, footprint, floors, height_m) VALUES "
+            "(%s, '44030600100101', ST_GeomFromText(%s, 4326), 3, 9)",
+            (code, _box(CX + 0.005, CY + 0.005)),
+        )
+        assert len(_encoded(conn, 12)) == 3
+        assert code in {f["properties"]["code"] for f in _encoded(conn, 13)}
+        # A change that no low zoom shows rewrites nothing; a new height is re-encoded.
+        where = "SELECT array_agg(ctid ORDER BY z) FROM twin.building_tile WHERE code = %s"
+        rows = conn.execute(where, (code,)).fetchone()
+        conn.execute("UPDATE twin.building SET floors = 4 WHERE code = %s", (code,))
+        assert conn.execute(where, (code,)).fetchone() == rows  # the same row versions
+        conn.execute("UPDATE twin.building SET height_m = 12 WHERE code = %s", (code,))
+        heights = {f["properties"].get("code"): f["properties"]["height_m"] for f in _encoded(
+            conn, 13)}  # fmt: skip
+        assert heights[code] == 12
+        conn.execute("DELETE FROM twin.building WHERE code = %s", (code,))
+        assert len(_encoded(conn, 12)) == 2
+        conn.rollback()

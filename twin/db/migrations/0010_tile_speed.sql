@@ -56,17 +56,100 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     WHERE t.geom IS NOT NULL
 $$;
 
--- Keep building_tile current: one statement per statement on building, whatever its size.
--- ENABLE ALWAYS: these fire in bulk sessions too (session_replication_role = replica).
-CREATE FUNCTION twin.building_tile_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The buildings layer of each z12 and z13 tile, encoded once (ST_AsMVT of its building_tile
+-- rows: the height at z12; the code and the height at z13; no counts, so one encoding serves
+-- every caller). These tiles hold tens of thousands of buildings at full density and
+-- dominate the cost of a map; served from here they cost one row read. The layer name
+-- 'buildings' is the tile service's (tiles/layers.py).
+CREATE TABLE twin.building_layer_tile (
+    z   smallint NOT NULL CHECK (z IN (12, 13)),
+    x   integer NOT NULL CHECK (x >= 0),
+    y   integer NOT NULL CHECK (y >= 0),
+    mvt bytea NOT NULL,
+    PRIMARY KEY (z, x, y)
+);
+
+-- (Re-)encode the building layers of some z12/z13 tiles, given as (z, x, y) rows of a jsonb
+-- array. Writers of overlapping tiles take turns (an advisory lock per tile, in one order):
+-- the one that goes second reads what the first committed, so no tile loses buildings.
+CREATE FUNCTION twin.encode_building_layers(tiles jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        DELETE FROM twin.building_tile AS t USING old_rows AS o WHERE t.code = o.code;
+    PERFORM pg_advisory_xact_lock(hashtext('twin.building_layer_tile'), t.z * 100000000 + t.x * 10000 + t.y)
+    FROM (SELECT DISTINCT (e->>0)::int AS z, (e->>1)::int AS x, (e->>2)::int AS y
+          FROM jsonb_array_elements(tiles) AS e ORDER BY 1, 2, 3) AS t;
+    -- A new statement: a new snapshot, which sees what the writers before committed.
+    WITH k AS (
+        SELECT DISTINCT (e->>0)::smallint AS z, (e->>1)::int AS x, (e->>2)::int AS y
+        FROM jsonb_array_elements(tiles) AS e
+    ), enc AS (
+        SELECT k.z, k.x, k.y, CASE WHEN k.z = 12 THEN
+            (SELECT ST_AsMVT(r, 'buildings', 4096, 'geom') FROM (
+                SELECT b.geom, b.height_m FROM twin.building_tile AS b
+                WHERE b.z = k.z AND b.x = k.x AND b.y = k.y) AS r)
+        ELSE
+            (SELECT ST_AsMVT(r, 'buildings', 4096, 'geom') FROM (
+                SELECT b.geom, b.code, b.height_m FROM twin.building_tile AS b
+                WHERE b.z = k.z AND b.x = k.x AND b.y = k.y) AS r)
+        END AS mvt
+        FROM k
+    ), gone AS (
+        DELETE FROM twin.building_layer_tile AS l USING enc
+        WHERE l.z = enc.z AND l.x = enc.x AND l.y = enc.y AND coalesce(length(enc.mvt), 0) = 0
+    )
+    INSERT INTO twin.building_layer_tile AS l (z, x, y, mvt)
+    SELECT z, x, y, mvt FROM enc WHERE length(mvt) > 0
+    ON CONFLICT (z, x, y) DO UPDATE SET mvt = excluded.mvt;
+END $$;
+
+-- Keep building_tile and building_layer_tile current: a few statements per statement on
+-- building, whatever its size; an update re-cuts only the buildings whose footprint, height
+-- or code changed. ENABLE ALWAYS: these fire in bulk sessions too (session_replication_role
+-- = replica).
+CREATE FUNCTION twin.building_tile_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    gone jsonb := '[]';
+    made jsonb := '[]';
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        WITH d AS (
+            DELETE FROM twin.building_tile AS t USING old_rows AS o WHERE t.code = o.code
+            RETURNING t.z, t.x, t.y)
+        SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_array(z, x, y)), '[]') INTO gone
+        FROM d WHERE z <= 13;
+    ELSIF TG_OP = 'UPDATE' THEN
+        -- Old rows first, then new ones, in two statements (a building keeps its code).
+        WITH changed AS (
+            SELECT o.code FROM old_rows AS o LEFT JOIN new_rows AS n ON n.code = o.code
+            WHERE n.code IS NULL OR n.footprint_3857 IS DISTINCT FROM o.footprint_3857
+               OR n.height_m IS DISTINCT FROM o.height_m
+        ), d AS (
+            DELETE FROM twin.building_tile AS t USING changed AS c WHERE t.code = c.code
+            RETURNING t.z, t.x, t.y)
+        SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_array(z, x, y)), '[]') INTO gone
+        FROM d WHERE z <= 13;
+        WITH changed AS (
+            SELECT n.* FROM new_rows AS n LEFT JOIN old_rows AS o ON o.code = n.code
+            WHERE o.code IS NULL OR n.footprint_3857 IS DISTINCT FROM o.footprint_3857
+               OR n.height_m IS DISTINCT FROM o.height_m
+        ), i AS (
+            INSERT INTO twin.building_tile (z, x, y, code, height_m, geom)
+            SELECT t.z, t.x, t.y, n.code, n.height_m, t.geom
+            FROM changed AS n CROSS JOIN LATERAL twin.building_tiles(n.footprint_3857) AS t
+            RETURNING z, x, y)
+        SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_array(z, x, y)), '[]') INTO made
+        FROM i WHERE z <= 13;
+    ELSE
+        WITH i AS (
+            INSERT INTO twin.building_tile (z, x, y, code, height_m, geom)
+            SELECT t.z, t.x, t.y, n.code, n.height_m, t.geom
+            FROM new_rows AS n CROSS JOIN LATERAL twin.building_tiles(n.footprint_3857) AS t
+            RETURNING z, x, y)
+        SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_array(z, x, y)), '[]') INTO made
+        FROM i WHERE z <= 13;
     END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO twin.building_tile (z, x, y, code, height_m, geom)
-        SELECT t.z, t.x, t.y, n.code, n.height_m, t.geom
-        FROM new_rows AS n CROSS JOIN LATERAL twin.building_tiles(n.footprint_3857) AS t;
+    IF jsonb_array_length(gone || made) > 0 THEN
+        PERFORM twin.encode_building_layers(gone || made);
     END IF;
     RETURN NULL;
 END $$;
@@ -86,6 +169,8 @@ ALTER TABLE twin.building ENABLE ALWAYS TRIGGER building_tile_delete;
 INSERT INTO twin.building_tile (z, x, y, code, height_m, geom)
 SELECT t.z, t.x, t.y, b.code, b.height_m, t.geom
 FROM twin.building AS b CROSS JOIN LATERAL twin.building_tiles(b.footprint_3857) AS t;
+SELECT twin.encode_building_layers(coalesce(jsonb_agg(jsonb_build_array(z, x, y)), '[]'))
+FROM (SELECT DISTINCT z, x, y FROM twin.building_tile WHERE z <= 13) AS t;
 
 -- A count as a tile shows it to a caller with privacy threshold k and scope: exact within
 -- the scope (a grid worker's own community or grid), else withheld below k (twin.tile_count).
