@@ -19,10 +19,14 @@ each deeper zoom drawn where the buildings are), with 8 concurrent clients on lo
 - **citytwin** (``uvicorn api.asgi:app``, one process like tipg), layer ``buildings``, with
   a planner's key: a cold pass (empty tile cache) and a warm pass (every tile cached).
 
-Each pass runs zoom by zoom (tiles/s per zoom and in all; p50 and p99 latency; bytes per
-tile, raw and as sent). Every tile of every system is decoded with ``mapbox-vector-tile`` and
-its building codes compared with the database's. Targets (issue #7): uncached z15-16 within
-1.5x the raw SQL time; at least twice tipg's throughput uncached; cached p99 under 5 ms.
+Each system first serves (or queries) other tiles of the same zooms, unmeasured, so that its
+connections are warm but none of the measured tiles is cached; PostgreSQL's buffers are warmed
+for everyone by a first, unmeasured pass of the raw SQL. Each pass runs zoom by zoom
+(tiles/s per zoom and in all; p50 and p99 latency; bytes per tile, raw and as sent). The
+uncached comparison with tipg takes tipg's better pass. Every tile of every system is
+decoded with ``mapbox-vector-tile`` and its building codes compared with the database's.
+Targets (issue #7): uncached z15-16 within 1.5x the raw SQL time; at least twice tipg's
+throughput uncached; cached p99 under 5 ms.
 Writes bench/results/tiles.json (``--large``: tiles-large.json).
 """
 
@@ -71,7 +75,7 @@ SELECT ST_AsMVT(t, 'building', 4096, 'geom') FROM (
 #: The database's answer: the buildings that reach a tile (what each tile must hold).
 TRUTH_SQL = """
 SELECT coalesce(array_agg(code), '{}') FROM twin.building
-WHERE footprint_3857 && ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => 64.0 / 4096)
+WHERE footprint_3857 && ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s)
   AND ST_AsMVTGeom(footprint_3857, ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4096, 64, true)
       IS NOT NULL
 """
@@ -131,10 +135,15 @@ def prepare_data(scale: str, seed: int) -> tuple[LocalCluster, str]:
     return cluster, conninfo
 
 
-def tile_list(conninfo: str, per_zoom: int, seed: int) -> list[Tile]:
-    """Every z12 tile holding buildings, and up to ``per_zoom`` tiles of each deeper zoom."""
+def tile_list(conninfo: str, per_zoom: int, seed: int) -> tuple[list[Tile], list[Tile]]:
+    """Return the measured tiles and the warm-up tiles (others, up to 10 per zoom).
+
+    Measured: every z12 tile holding buildings, and up to ``per_zoom`` tiles of each deeper
+    zoom, drawn where the buildings are.
+    """
     rng = random.Random(seed)
     out: list[Tile] = []
+    warm: list[Tile] = []
     with connect(conninfo) as conn:
         for z in ZOOMS:
             rows = conn.execute(
@@ -144,16 +153,23 @@ def tile_list(conninfo: str, per_zoom: int, seed: int) -> list[Tile]:
                 "FROM twin.building) AS p ORDER BY 1, 2",
                 (z,),
             ).fetchall()
-            chosen = rows if z == ZOOMS[0] else rng.sample(rows, min(per_zoom, len(rows)))
-            out += [(z, x, y) for x, y in chosen]
-    return out
+            rng.shuffle(rows)
+            chosen = rows if z == ZOOMS[0] else rows[:per_zoom]
+            out += sorted((z, x, y) for x, y in chosen)
+            warm += [(z, x, y) for x, y in rows[len(chosen) : len(chosen) + 10]]
+    return out, warm
 
 
-def truth(conninfo: str, tiles: list[Tile]) -> dict[Tile, set[str]]:
-    """Return the codes of the buildings that reach each tile, as the database says."""
+def truth(conninfo: str, tiles: list[Tile], buffer: int = 64) -> dict[Tile, set[str]]:
+    """Return the codes of the buildings that reach each tile and its clipping buffer (of
+    ``buffer`` units in 4096), as the database says."""
     with connect(conninfo) as conn:
         return {
-            t: set(conn.execute(TRUTH_SQL, dict(zip("zxy", t, strict=True))).fetchone()[0])
+            t: set(
+                conn.execute(
+                    TRUTH_SQL, {**dict(zip("zxy", t, strict=True)), "margin": buffer / 4096}
+                ).fetchone()[0]
+            )
             for t in tiles
         }
 
@@ -209,9 +225,11 @@ async def _http_pass(
     return out
 
 
-async def _sql_pass(url: str, tiles: list[Tile], clients: int, ours: bool = False) -> Pass:
+async def _sql_pass(
+    url: str, warm: list[Tile], tiles: list[Tile], clients: int, ours: bool = False
+) -> Pass:
     """Run the raw SQL (or, ``ours``, our layer's own queries) of every tile, zoom by zoom, on
-    ``clients`` connections, no HTTP."""
+    ``clients`` connections, no HTTP, after a pass over the warm-up tiles on them."""
     from tiles.audience import Audience
     from tiles.layers import LAYERS
     from tiles.source import fetch_tile
@@ -233,6 +251,9 @@ async def _sql_pass(url: str, tiles: list[Tile], clients: int, ours: bool = Fals
             body = await one(conn, tile)
             out.results[tile] = Fetched(time.perf_counter() - clock, 200, body)
 
+    todo = iter(warm)
+    await asyncio.gather(*(worker(c, todo) for c in conns))
+    out.results.clear()
     for z in ZOOMS:
         todo = iter([t for t in tiles if t[0] == z])
         clock = time.perf_counter()
@@ -289,8 +310,8 @@ def tipg_server(env: dict[str, str], port: int) -> Iterator[None]:
             proc.kill()
 
 
-def run_tipg(url: str, tiles: list[Tile]) -> tuple[Pass, Pass]:
-    """Two passes of tipg (it caches no tiles: both are uncached)."""
+def run_tipg(url: str, warm: list[Tile], tiles: list[Tile]) -> tuple[Pass, Pass]:
+    """Two passes of tipg after a warm-up pass (it caches no tiles: both are uncached)."""
     port = free_port()
     env = {
         "DATABASE_URL": url,
@@ -304,17 +325,20 @@ def run_tipg(url: str, tiles: list[Tile]) -> tuple[Pass, Pass]:
     query = "?geom-column=footprint&properties=" + ",".join(PROPERTIES)
     paths = {
         t: f"/collections/twin.building/tiles/WebMercatorQuad/{t[0]}/{t[1]}/{t[2]}{query}"
-        for t in tiles
+        for t in tiles + warm
     }
     with tipg_server(env, port):
         headers = {"Accept-Encoding": "gzip"}
-        first = asyncio.run(_http_pass(port, paths, headers, CLIENTS))
-        second = asyncio.run(_http_pass(port, paths, headers, CLIENTS))
+        asyncio.run(_http_pass(port, {t: paths[t] for t in warm}, headers, CLIENTS))
+        measured = {t: paths[t] for t in tiles}
+        first = asyncio.run(_http_pass(port, measured, headers, CLIENTS))
+        second = asyncio.run(_http_pass(port, measured, headers, CLIENTS))
     return first, second
 
 
-def run_ours(url: str, conninfo: str, tiles: list[Tile]) -> tuple[Pass, Pass]:
-    """A cold pass (empty tile cache), then a warm one (every tile cached)."""
+def run_ours(url: str, conninfo: str, warm: list[Tile], tiles: list[Tile]) -> tuple[Pass, Pass]:
+    """After a warm-up pass on other tiles: a cold pass (none of its tiles cached), then a
+    warm one (every tile cached)."""
     from twin.keys import create_key
 
     with connect(conninfo) as conn:
@@ -324,6 +348,8 @@ def run_ours(url: str, conninfo: str, tiles: list[Tile]) -> tuple[Pass, Pass]:
     with api_server(url) as base:
         port = int(base.rsplit(":", 1)[1])
         headers = {"Accept-Encoding": "gzip", "Authorization": f"Bearer {key}"}
+        warmup = {t: f"/tiles/buildings/{t[0]}/{t[1]}/{t[2]}.mvt" for t in warm}
+        asyncio.run(_http_pass(port, warmup, headers, CLIENTS))
         cold = asyncio.run(_http_pass(port, paths, headers, CLIENTS))
         warm = asyncio.run(_http_pass(port, paths, headers, CLIENTS))
     return cold, warm
@@ -394,7 +420,9 @@ def report(passes: dict[str, Pass]) -> dict[str, Any]:
 
 def targets(fig: dict[str, Any]) -> dict[str, Any]:
     """The issue's three targets, measured."""
-    ours, raw, tipg = fig["citytwin_cold"], fig["raw_sql"], fig["tipg_first"]
+    ours, raw = fig["citytwin_cold"], fig["raw_sql"]
+    # tipg's better pass: the comparison is as favourable to it as this run allows.
+    tipg = max(fig["tipg_first"], fig["tipg_second"], key=lambda p: p["all"]["tiles_per_s"])
     ratio_raw = ours["z15_16"]["mean_ms"] / raw["z15_16"]["mean_ms"]
     ratio_tipg = ours["all"]["tiles_per_s"] / tipg["all"]["tiles_per_s"]
     p99 = fig["citytwin_warm"]["all"]["p99_ms"]
@@ -418,23 +446,26 @@ def main() -> None:
     cluster, conninfo = prepare_data(scale, args.seed)
     dbname = conninfo.rsplit("dbname=", 1)[1]
     url = cluster.url(dbname)
-    tiles = tile_list(conninfo, args.per_zoom, args.seed)
+    tiles, warm = tile_list(conninfo, args.per_zoom, args.seed)
     expected = truth(conninfo, tiles)
+    unbuffered = truth(conninfo, tiles, buffer=0)
     with connect(conninfo) as conn:
         buildings = conn.execute("SELECT count(*) FROM twin.building").fetchone()[0]
     print(f"{buildings:,} buildings, {len(tiles)} tiles; loadavg {os.getloadavg()}",
           file=sys.stderr)  # fmt: skip
     load_before = os.getloadavg()
-    asyncio.run(_sql_pass(url, tiles, CLIENTS))  # warms PostgreSQL's buffers for everyone
-    passes: dict[str, Pass] = {"raw_sql": asyncio.run(_sql_pass(url, tiles, CLIENTS))}
-    passes["citytwin_sql"] = asyncio.run(_sql_pass(url, tiles, CLIENTS, ours=True))
-    passes["tipg_first"], passes["tipg_second"] = run_tipg(url, tiles)
-    passes["citytwin_cold"], passes["citytwin_warm"] = run_ours(url, conninfo, tiles)
+    asyncio.run(_sql_pass(url, [], tiles, CLIENTS))  # PostgreSQL's buffers, for everyone
+    passes: dict[str, Pass] = {"raw_sql": asyncio.run(_sql_pass(url, warm, tiles, CLIENTS))}
+    passes["citytwin_sql"] = asyncio.run(_sql_pass(url, warm, tiles, CLIENTS, ours=True))
+    passes["tipg_first"], passes["tipg_second"] = run_tipg(url, warm, tiles)
+    passes["citytwin_cold"], passes["citytwin_warm"] = run_ours(url, conninfo, warm, tiles)
     load_after = os.getloadavg()
     fig = report(passes)
     checks = {
         "raw_sql": check(passes["raw_sql"], expected, "building"),
         "tipg": check(passes["tipg_first"], expected, "building"),
+        # tipg selects the rows meeting the tile itself, not its clipping buffer.
+        "tipg_without_buffer": check(passes["tipg_first"], unbuffered, "building"),
         "citytwin": check(passes["citytwin_cold"], expected, "buildings"),
     }
     write_results(
