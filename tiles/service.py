@@ -25,9 +25,14 @@ if TYPE_CHECKING:
 BIG_TILE = 64 * 1024
 
 
+#: gzip level of served tiles. Measured on a 1 MB z12 tile of 44,000 buildings: level 4
+#: takes 32 ms for 347 kB, level 6 96 ms for 319 kB; on an uncached tile the time counts more.
+GZIP_LEVEL = 4
+
+
 def pack(raw: bytes) -> CachedTile:
     """Return a tile as cached and served: gzip-compressed once, with its strong ETag."""
-    return CachedTile(gzip.compress(raw, compresslevel=6), make_etag(raw), len(raw))
+    return CachedTile(gzip.compress(raw, compresslevel=GZIP_LEVEL), make_etag(raw), len(raw))
 
 
 @dataclass(frozen=True)
