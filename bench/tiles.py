@@ -21,7 +21,8 @@ each deeper zoom drawn where the buildings are), with 8 concurrent clients on lo
 
 Each system first serves (or queries) other tiles of the same zooms, unmeasured, so that its
 connections are warm but none of the measured tiles is cached; PostgreSQL's buffers are warmed
-for everyone by a first, unmeasured pass of the raw SQL. Each pass runs zoom by zoom
+for everyone by a first, unmeasured pass of the raw SQL. The passes run zoom by zoom, the
+systems taking turns at each zoom, so that a machine whose load varies weighs on them alike
 (tiles/s per zoom and in all; p50 and p99 latency; bytes per tile, raw and as sent). The
 uncached comparison with tipg takes tipg's better pass. Every tile of every system is
 decoded with ``mapbox-vector-tile`` and its building codes compared with the database's.
@@ -194,74 +195,123 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, s
     return status, headers, body
 
 
-async def _http_pass(
-    port: int, paths: dict[Tile, str], headers: dict[str, str], clients: int
-) -> Pass:
-    """Fetch every path zoom by zoom with ``clients`` keep-alive connections."""
-    conns = [await asyncio.open_connection("127.0.0.1", port) for _ in range(clients)]
-    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    out = Pass()
+class Client:
+    """Eight (``CLIENTS``) keep-alive connections to one system; ``get`` times one tile."""
 
-    async def worker(reader: Any, writer: Any, todo: Iterator[tuple[Tile, str]]) -> None:
-        for tile, path in todo:
-            clock = time.perf_counter()
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode())
-            status, got, body = await _read_response(reader)
-            out.results[tile] = Fetched(
-                time.perf_counter() - clock,
-                status,
-                body,
-                got.get("content-encoding") == "gzip",
-                got.get("x-tile-cache", ""),
+    async def open(self) -> None:
+        """Open the connections."""
+
+    async def get(self, i: int, tile: Tile) -> Fetched:
+        """Fetch one tile on connection ``i``."""
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        """Close the connections."""
+
+
+class HttpClient(Client):
+    """A server on 127.0.0.1:port, HTTP/1.1 keep-alive, gzip accepted."""
+
+    def __init__(self, port: int, path: Any, headers: dict[str, str]) -> None:
+        self.port, self.path = port, path
+        self.extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.conns: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def open(self) -> None:
+        """Open the connections."""
+        self.conns = [await asyncio.open_connection("127.0.0.1", self.port) for _ in range(CLIENTS)]
+
+    async def get(self, i: int, tile: Tile) -> Fetched:
+        """Fetch one tile on connection ``i``."""
+        reader, writer = self.conns[i]
+        clock = time.perf_counter()
+        head = f"GET {self.path(tile)} HTTP/1.1\r\nHost: 127.0.0.1\r\n{self.extra}\r\n"
+        writer.write(head.encode())
+        status, got, body = await _read_response(reader)
+        gzipped = got.get("content-encoding") == "gzip"
+        return Fetched(
+            time.perf_counter() - clock, status, body, gzipped, got.get("x-tile-cache", "")
+        )
+
+    async def close(self) -> None:
+        """Close the connections."""
+        for _, writer in self.conns:
+            writer.close()
+
+
+class SqlClient(Client):
+    """Direct connections, no HTTP: the raw SQL, or (``ours``) our layer's own queries."""
+
+    def __init__(self, url: str, ours: bool) -> None:
+        self.url, self.ours = url, ours
+        self.conns: list[psycopg.AsyncConnection[Any]] = []
+
+    async def open(self) -> None:
+        """Open the connections."""
+        self.conns = [
+            await psycopg.AsyncConnection.connect(self.url, autocommit=True) for _ in range(CLIENTS)
+        ]
+
+    async def get(self, i: int, tile: Tile) -> Fetched:
+        """Build one tile on connection ``i``."""
+        from tiles.audience import Audience
+        from tiles.layers import LAYERS
+        from tiles.source import fetch_tile
+        from tiles.tms import TileCoord
+
+        clock = time.perf_counter()
+        if self.ours:
+            body = await fetch_tile(
+                self.conns[i], (LAYERS["buildings"],), TileCoord(*tile), Audience(5)
             )
+        else:
+            cur = await self.conns[i].execute(RAW_SQL, dict(zip("zxy", tile, strict=True)))
+            row = await cur.fetchone()
+            body = bytes(row[0]) if row and row[0] is not None else b""
+        return Fetched(time.perf_counter() - clock, 200, body)
 
-    for z in ZOOMS:
-        todo = iter([(t, p) for t, p in paths.items() if t[0] == z])
-        clock = time.perf_counter()
-        await asyncio.gather(*(worker(r, w, todo) for r, w in conns))
-        out.wall_s[z] = time.perf_counter() - clock
-    for _, writer in conns:
-        writer.close()
-    return out
+    async def close(self) -> None:
+        """Close the connections."""
+        for conn in self.conns:
+            await conn.close()
 
 
-async def _sql_pass(
-    url: str, warm: list[Tile], tiles: list[Tile], clients: int, ours: bool = False
-) -> Pass:
-    """Run the raw SQL (or, ``ours``, our layer's own queries) of every tile, zoom by zoom, on
-    ``clients`` connections, no HTTP, after a pass over the warm-up tiles on them."""
-    from tiles.audience import Audience
-    from tiles.layers import LAYERS
-    from tiles.source import fetch_tile
-    from tiles.tms import TileCoord
+async def _serve_all(client: Client, tiles: list[Tile], into: Pass | None) -> float:
+    """Fetch tiles with every connection of a client at once; return the wall time."""
+    todo = iter(tiles)
 
-    conns = [await psycopg.AsyncConnection.connect(url, autocommit=True) for _ in range(clients)]
-    out = Pass()
-
-    async def one(conn: psycopg.AsyncConnection[Any], tile: Tile) -> bytes:
-        if ours:
-            return await fetch_tile(conn, (LAYERS["buildings"],), TileCoord(*tile), Audience(5))
-        cur = await conn.execute(RAW_SQL, dict(zip("zxy", tile, strict=True)))
-        row = await cur.fetchone()
-        return bytes(row[0]) if row and row[0] is not None else b""
-
-    async def worker(conn: psycopg.AsyncConnection[Any], todo: Iterator[Tile]) -> None:
+    async def worker(i: int) -> None:
         for tile in todo:
-            clock = time.perf_counter()
-            body = await one(conn, tile)
-            out.results[tile] = Fetched(time.perf_counter() - clock, 200, body)
+            got = await client.get(i, tile)
+            if into is not None:
+                into.results[tile] = got
 
-    todo = iter(warm)
-    await asyncio.gather(*(worker(c, todo) for c in conns))
-    out.results.clear()
-    for z in ZOOMS:
-        todo = iter([t for t in tiles if t[0] == z])
-        clock = time.perf_counter()
-        await asyncio.gather(*(worker(c, todo) for c in conns))
-        out.wall_s[z] = time.perf_counter() - clock
-    for conn in conns:
-        await conn.close()
-    return out
+    clock = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(CLIENTS)))
+    return time.perf_counter() - clock
+
+
+async def measure(
+    clients: dict[str, Client], rounds: list[list[tuple[str, str]]], warm: list[Tile],
+    tiles: list[Tile],
+) -> dict[str, Pass]:  # fmt: skip
+    """Warm every client up on ``warm``, then run each round zoom by zoom, the systems of a
+    round taking turns at each zoom (so that the machine's load, which varies, weighs on them
+    alike). A round is a list of (pass name, client name)."""
+    for client in clients.values():
+        await client.open()
+    for client in clients.values():
+        await _serve_all(client, warm, None)
+    passes: dict[str, Pass] = {}
+    for turn in rounds:
+        for z in ZOOMS:
+            at_z = [t for t in tiles if t[0] == z]
+            for name, client_name in turn:
+                p = passes.setdefault(name, Pass())
+                p.wall_s[z] = await _serve_all(clients[client_name], at_z, p)
+    for client in clients.values():
+        await client.close()
+    return passes
 
 
 def _run(coro: Any) -> Any:
@@ -319,49 +369,50 @@ def tipg_server(env: dict[str, str], port: int) -> Iterator[None]:
             proc.kill()
 
 
-def run_tipg(url: str, warm: list[Tile], tiles: list[Tile]) -> tuple[Pass, Pass]:
-    """Two passes of tipg after a warm-up pass (it caches no tiles: both are uncached)."""
-    port = free_port()
-    env = {
-        "DATABASE_URL": url,
-        "TIPG_DB_SCHEMAS": '["twin"]',
-        "TIPG_DB_TABLES": '["twin.building"]',
-        "TIPG_MAX_FEATURES_PER_TILE": "10000000",
-        "TIPG_TILE_BUFFER": "64",
-        "TIPG_SET_MVT_LAYERNAME": "true",
-        "TIPG_DB_MAX_CONN_SIZE": str(CLIENTS),
-    }
-    query = "?geom-column=footprint&properties=" + ",".join(PROPERTIES)
-    paths = {
-        t: f"/collections/twin.building/tiles/WebMercatorQuad/{t[0]}/{t[1]}/{t[2]}{query}"
-        for t in tiles + warm
-    }
-    with tipg_server(env, port):
-        headers = {"Accept-Encoding": "gzip"}
-        _run(_http_pass(port, {t: paths[t] for t in warm}, headers, CLIENTS))
-        measured = {t: paths[t] for t in tiles}
-        first = _run(_http_pass(port, measured, headers, CLIENTS))
-        second = _run(_http_pass(port, measured, headers, CLIENTS))
-    return first, second
+TIPG_ENV = {
+    "TIPG_DB_SCHEMAS": '["twin"]',
+    "TIPG_DB_TABLES": '["twin.building"]',
+    "TIPG_MAX_FEATURES_PER_TILE": "10000000",
+    "TIPG_TILE_BUFFER": "64",
+    "TIPG_SET_MVT_LAYERNAME": "true",
+    "TIPG_DB_MAX_CONN_SIZE": str(CLIENTS),
+}
+TIPG_QUERY = "?geom-column=footprint&properties=" + ",".join(PROPERTIES)
 
 
-def run_ours(url: str, conninfo: str, warm: list[Tile], tiles: list[Tile]) -> tuple[Pass, Pass]:
-    """After a warm-up pass on other tiles: a cold pass (none of its tiles cached), then a
-    warm one (every tile cached)."""
+def run_all(url: str, conninfo: str, warm: list[Tile], tiles: list[Tile]) -> dict[str, Pass]:
+    """Start tipg and our server, then measure every system in the same rounds."""
     from twin.keys import create_key
 
     with connect(conninfo) as conn:
         key, _ = create_key(conn, name="bench tiles", role="planner", created_by="bench")
         conn.commit()
-    paths = {t: f"/tiles/buildings/{t[0]}/{t[1]}/{t[2]}.mvt" for t in tiles}
-    with api_server(url) as base:
-        port = int(base.rsplit(":", 1)[1])
-        headers = {"Accept-Encoding": "gzip", "Authorization": f"Bearer {key}"}
-        warmup = {t: f"/tiles/buildings/{t[0]}/{t[1]}/{t[2]}.mvt" for t in warm}
-        _run(_http_pass(port, warmup, headers, CLIENTS))
-        cold = _run(_http_pass(port, paths, headers, CLIENTS))
-        warm = _run(_http_pass(port, paths, headers, CLIENTS))
-    return cold, warm
+    tipg_port = free_port()
+    with tipg_server({**TIPG_ENV, "DATABASE_URL": url}, tipg_port), api_server(url) as base:
+        gz = {"Accept-Encoding": "gzip"}
+        clients: dict[str, Client] = {
+            "raw": SqlClient(url, ours=False),
+            "ours_sql": SqlClient(url, ours=True),
+            "tipg": HttpClient(
+                tipg_port,
+                lambda t: (
+                    f"/collections/twin.building/tiles/WebMercatorQuad/"
+                    f"{t[0]}/{t[1]}/{t[2]}{TIPG_QUERY}"
+                ),
+                gz,
+            ),
+            "ours": HttpClient(
+                int(base.rsplit(":", 1)[1]),
+                lambda t: f"/tiles/buildings/{t[0]}/{t[1]}/{t[2]}.mvt",
+                {**gz, "Authorization": f"Bearer {key}"},
+            ),
+        }
+        rounds = [
+            [("raw_sql", "raw"), ("citytwin_sql", "ours_sql"), ("tipg_first", "tipg"),
+             ("citytwin_cold", "ours")],
+            [("tipg_second", "tipg"), ("citytwin_warm", "ours")],
+        ]  # fmt: skip
+        return _run(measure(clients, rounds, warm, tiles))
 
 
 # --- figures ------------------------------------------------------------------------------
@@ -463,11 +514,9 @@ def main() -> None:
     print(f"{buildings:,} buildings, {len(tiles)} tiles; loadavg {os.getloadavg()}",
           file=sys.stderr)  # fmt: skip
     load_before = os.getloadavg()
-    _run(_sql_pass(url, [], tiles, CLIENTS))  # PostgreSQL's buffers, for everyone
-    passes: dict[str, Pass] = {"raw_sql": _run(_sql_pass(url, warm, tiles, CLIENTS))}
-    passes["citytwin_sql"] = _run(_sql_pass(url, warm, tiles, CLIENTS, ours=True))
-    passes["tipg_first"], passes["tipg_second"] = run_tipg(url, warm, tiles)
-    passes["citytwin_cold"], passes["citytwin_warm"] = run_ours(url, conninfo, warm, tiles)
+    # PostgreSQL's buffers, for everyone: a first, unmeasured pass of the raw SQL.
+    _run(measure({"raw": SqlClient(url, ours=False)}, [[("buffers", "raw")]], [], tiles))
+    passes = run_all(url, conninfo, warm, tiles)
     load_after = os.getloadavg()
     fig = report(passes)
     checks = {
