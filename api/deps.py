@@ -60,12 +60,12 @@ async def lend_connection(request: Request) -> AsyncIterator[psycopg.AsyncConnec
 
 @asynccontextmanager
 async def lend_tile_connection(app: Any) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-    """Lend a connection of the tile pool (autocommit, unchecked); 503 when none comes.
+    """Lend a connection of the tile pool (autocommit); 503 when none comes.
 
     Tile queries are single read-only statements: in autocommit they need no BEGIN and
-    COMMIT round trips. The pool does not test each connection as it lends it (one more round
-    trip per tile); a connection broken by a database restart fails its query, goes back to
-    the pool, which discards it, and the tile service tries once more on another.
+    COMMIT round trips. The pool checks a connection as the others do (:func:`check_async`,
+    a round trip only when its socket stirred); one broken meanwhile fails its query, goes
+    back to the pool, which discards it, and the tile service tries once more on another.
     """
     pool: AsyncConnectionPool[Any] = app.state.tile_pool
     try:

@@ -89,6 +89,7 @@ def create_app(
                 "options": f"-c statement_timeout={tiles.statement_timeout_ms}",
             },
             reconnect_timeout=30,
+            check=check_async,
         )
         await tile_pool.open(wait=False)
         app.state.tile_pool = tile_pool
