@@ -63,6 +63,9 @@ def seeded(db_conninfo: str) -> Iterator[str]:
             "INSERT INTO twin.admin_unit (code, level, name, parent_code) "
             "VALUES ('440306001002', 'community', '别的社区', '440306001')"
         )
+        # A bulk session (twin.bulk) leaves the encoded low zooms to its end, as the
+        # generator does.
+        conn.execute("SELECT twin.encode_stale_building_layers()")
         # Three people in building 1: below the default privacy threshold of 5.
         for rid in range(1, 4):
             conn.execute(
@@ -317,7 +320,9 @@ def test_low_zoom_buildings_follow_changes_through_their_pre_cut_table(
 
 def test_bulk_sessions_keep_the_pre_cut_table(seeded: str) -> None:
     with psycopg.connect(seeded) as conn:
-        conn.execute("SET session_replication_role = replica")  # as the generator's sessions
+        # As the generator's sessions: no ordinary triggers, no audit, many statements.
+        conn.execute("SET session_replication_role = replica")
+        conn.execute("SELECT set_config('twin.bulk', 'on', true)")
         conn.execute(
             "INSERT INTO twin.building (code, grid_code, footprint, floors, height_m) VALUES "
             "('4403060010010100003', '44030600100101', ST_GeomFromText(%s, 4326), 3, 9)",
@@ -327,44 +332,15 @@ def test_bulk_sessions_keep_the_pre_cut_table(seeded: str) -> None:
             "SELECT array_agg(DISTINCT z ORDER BY z) FROM twin.building_tile "
             "WHERE code = '4403060010010100003'"
         ).fetchone()
+        assert zooms == ([12, 13, 14, 15, 16],)
+        # The encoded low zooms wait for the end of the bulk load...
+        assert len(_encoded(conn, 12)) == 2
+        assert conn.execute("SELECT count(*) FROM twin.building_layer_stale").fetchone() == (2,)
+        # ... which encodes each stale tile once.
+        assert conn.execute("SELECT twin.encode_stale_building_layers()").fetchone() == (2,)
+        assert len(_encoded(conn, 12)) == 3
+        assert conn.execute("SELECT count(*) FROM twin.building_layer_stale").fetchone() == (0,)
         conn.rollback()
-    assert zooms == ([12, 13, 14, 15, 16],)
-
-
-def test_tilejson_and_style_name_only_this_server(seeded: str, db_url: str) -> None:
-    with _client(db_url) as client:
-        tj = client.get("/tiles/buildings.json").json()
-        style = client.get("/styles/twin.json").json()
-    assert tj["tilejson"] == "3.0.0" and tj["vector_layers"][0]["id"] == "buildings"
-    assert tj["tiles"][0].startswith("http://testserver/tiles/buildings/")
-    urls = [s["url"] for s in style["sources"].values()]
-    assert urls and all(u.startswith("http://testserver/") for u in urls)
-    assert "glyphs" not in style and "sprite" not in style
-
-
-def test_pmtiles_export_holds_the_same_tiles(seeded: str, tmp_path: Any) -> None:
-    from pmtiles.reader import MmapSource, Reader
-
-    from tiles.errors import TileError
-    from tiles.export import export_pmtiles
-
-    bbox = (CX, CY, CX + 0.01, CY + 0.01)
-    out = tmp_path / "twin.pmtiles"
-    with psycopg.connect(seeded) as conn:
-        report = export_pmtiles(conn, out, "buildings,grids", bbox, 14, 16, threshold=0)
-        assert report.tiles_written > 0 and out.stat().st_size == report.bytes_written
-        with pytest.raises(TileError, match="no tile"):
-            export_pmtiles(conn, tmp_path / "none.pmtiles", "roads", bbox, 14, 14, 0)
-        with pytest.raises(TileError, match="zooms"):
-            export_pmtiles(conn, tmp_path / "bad.pmtiles", "buildings", bbox, 16, 14, 0)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["twin.pmtiles"]  # nothing half-written
-    t = tile_for(*B1, 16)
-    with out.open("rb") as fh:
-        reader = Reader(MmapSource(fh))
-        assert reader.header()["max_zoom"] == 16
-        data = reader.get(t.z, t.x, t.y)
-    tile = mapbox_vector_tile.decode(gzip.decompress(data))
-    assert _features(tile, "buildings")["4403060010010100001"]["people"] == 3
 
 
 def test_rate_limits_hold_for_cached_tiles(seeded: str, db_url: str) -> None:

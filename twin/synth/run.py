@@ -173,6 +173,9 @@ def generate(
     if not report.already_done:
         spec = RunSpec(report.run_key, scale, seed)
         _write(conn, plan, spec, street, status, report, progress, workers, conninfo)
+    # The bulk sessions left the encoded low-zoom building layers of the tiles they touched
+    # out of date (migration 0010): encode each of those tiles once.
+    conn.execute("SELECT twin.encode_stale_building_layers()")
     conn.commit()
     if indexes:
         clock = time.perf_counter()

@@ -69,15 +69,24 @@ CREATE TABLE twin.building_layer_tile (
     PRIMARY KEY (z, x, y)
 );
 
+-- Tiles whose encoded layer is out of date after bulk writes (twin.bulk = on: the generator),
+-- which encode them once at the end (twin.encode_stale_building_layers). No key: concurrent
+-- bulk writers only ever append, so they never wait for one another.
+CREATE TABLE twin.building_layer_stale (
+    z smallint NOT NULL,
+    x integer NOT NULL,
+    y integer NOT NULL
+);
+
 -- (Re-)encode the building layers of some z12/z13 tiles, given as (z, x, y) rows of a jsonb
--- array. Writers of overlapping tiles take turns (an advisory lock per tile, in one order):
--- the one that goes second reads what the first committed, so no tile loses buildings.
+-- array. Writers take turns on one advisory lock, held until they commit, so the one that
+-- goes second reads what the first committed and no tile loses buildings. One lock rather
+-- than one per tile: a transaction that writes buildings in several statements cannot then
+-- deadlock with another over tiles taken in a different order.
 CREATE FUNCTION twin.encode_building_layers(tiles jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('twin.building_layer_tile'), t.z * 100000000 + t.x * 10000 + t.y)
-    FROM (SELECT DISTINCT (e->>0)::int AS z, (e->>1)::int AS x, (e->>2)::int AS y
-          FROM jsonb_array_elements(tiles) AS e ORDER BY 1, 2, 3) AS t;
+    PERFORM pg_advisory_xact_lock(hashtext('twin.building_layer_tile'));
     -- A new statement: a new snapshot, which sees what the writers before committed.
     WITH k AS (
         SELECT DISTINCT (e->>0)::smallint AS z, (e->>1)::int AS x, (e->>2)::int AS y
@@ -148,7 +157,13 @@ BEGIN
         SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_array(z, x, y)), '[]') INTO made
         FROM i WHERE z <= 13;
     END IF;
-    IF jsonb_array_length(gone || made) > 0 THEN
+    IF jsonb_array_length(gone || made) = 0 THEN
+        RETURN NULL;
+    ELSIF current_setting('twin.bulk', true) = 'on' THEN
+        INSERT INTO twin.building_layer_stale (z, x, y)
+        SELECT (e->>0)::smallint, (e->>1)::int, (e->>2)::int
+        FROM jsonb_array_elements(gone || made) AS e;
+    ELSE
         PERFORM twin.encode_building_layers(gone || made);
     END IF;
     RETURN NULL;
@@ -165,6 +180,19 @@ CREATE TRIGGER building_tile_delete AFTER DELETE ON twin.building
 ALTER TABLE twin.building ENABLE ALWAYS TRIGGER building_tile_insert;
 ALTER TABLE twin.building ENABLE ALWAYS TRIGGER building_tile_update;
 ALTER TABLE twin.building ENABLE ALWAYS TRIGGER building_tile_delete;
+
+-- Encode the tiles left stale by bulk writes; return how many.
+CREATE FUNCTION twin.encode_stale_building_layers() RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    tiles jsonb;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('twin.building_layer_tile'));
+    WITH gone AS (DELETE FROM twin.building_layer_stale RETURNING z, x, y)
+    SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_array(z, x, y)), '[]') INTO tiles FROM gone;
+    PERFORM twin.encode_building_layers(tiles);
+    RETURN jsonb_array_length(tiles);
+END $$;
 
 INSERT INTO twin.building_tile (z, x, y, code, height_m, geom)
 SELECT t.z, t.x, t.y, b.code, b.height_m, t.geom
