@@ -31,7 +31,7 @@ STATISTICS = ("people", "companies", "events")
 #: Unit levels the outlines can show.
 LEVELS = ("district", "street", "community", "grid")
 #: Where the view opens without one given: Bao'an's Xin'an street, tilted.
-DEFAULT_VIEW = {"longitude": 113.88, "latitude": 22.58, "zoom": 13, "pitch": 45, "bearing": 0}
+DEFAULT_VIEW = {"longitude": 113.88, "latitude": 22.58, "zoom": 14, "pitch": 45, "bearing": 0}
 #: Colour breaks (lower bounds) of the buildings, light to dark.
 _BREAKS = {
     "people": (1, 20, 50, 100, 200),
@@ -107,7 +107,8 @@ def twin_deck(
         ),
         pydeck.Layer(
             "MVTLayer", f"{base}/tiles/buildings/{{z}}/{{x}}/{{y}}.mvt", id="buildings",
-            min_zoom=12, max_zoom=16, extruded=True, get_elevation="properties.height_m",
+            # From z14: the buildings of z12-13 tiles carry their height only (docs/tiles.md).
+            min_zoom=14, max_zoom=16, extruded=True, get_elevation="properties.height_m",
             get_fill_color=colour_expression(statistic), load_options=load, pickable=True,
         ),
     ]  # fmt: skip
