@@ -38,3 +38,15 @@ class CodingConflictError(BlockStoreError):
 
 class SerialExhaustedError(BlockStoreError):
     """A (location, class) has used every serial its code width allows."""
+
+
+class PlacementInputError(BlockStoreError, ValueError):
+    """A placement's input cannot be used as a whole (kind, columns, CRS, batch size)."""
+
+
+class PlacementNotFoundError(BlockStoreError, LookupError):
+    """No placement (or block) has this id or code."""
+
+
+class ReviewError(BlockStoreError, ValueError):
+    """A review cannot be applied (already reviewed, or the correction names no block)."""

@@ -21,6 +21,7 @@ from twin.cli import geocode as geocode_cli
 from twin.cli import keys as keys_cli
 from twin.cli import load as load_cli
 from twin.cli import parse as parse_cli
+from twin.cli import place as place_cli
 from twin.cli import serve as serve_cli
 from twin.cli import threed as threed_cli
 from twin.cli import tiles as tiles_cli
@@ -46,6 +47,7 @@ app.command("demo")(demo_cli.demo)
 app.command("generate")(generate_cli.generate)
 app.command("parse")(parse_cli.parse)
 app.command("geocode")(geocode_cli.geocode)
+app.command("place")(place_cli.place)
 
 
 @app.command()

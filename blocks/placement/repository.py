@@ -1,0 +1,158 @@
+"""Storage of placements: the :class:`PlacementRepository` protocol and its PostGIS implementation.
+
+The repository receives an open connection and never reads settings or commits: the caller
+owns the transaction (one per batch, so a batch is stored whole or not at all).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any, Protocol
+
+import psycopg
+
+from blocks.errors import BlockStoreError
+from blocks.placement.model import RECORD_KINDS, BlockPath
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from blocks.placement.model import Located, PlaceInput
+
+#: The record upsert of each kind (``sql/upsert_<kind>.sql``).
+_UPSERT = {"person": "upsert_person.sql", "company": "upsert_company.sql",
+           "event": "upsert_event.sql"}  # fmt: skip
+_STAGE_COLUMNS = (
+    "row_no, source_id, record, lon, lat, district_code, street_code, community_code, "
+    "grid_code, building_code, floor_no, room_code, address_code, method, confidence, band, "
+    "input, facets, warnings, record_id"
+)
+
+
+@cache
+def sql_text(name: str) -> str:
+    """Return the text of ``blocks/placement/sql/<name>``."""
+    return resources.files("blocks.placement").joinpath("sql", name).read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class CodePath:
+    """What a code names: its path, its life-cycle status and successors (addresses)."""
+
+    path: BlockPath
+    status: str
+    successors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What the store holds for one written row."""
+
+    row: int
+    record_id: int
+    placement_id: int
+    path: BlockPath
+    method: str
+    confidence: float
+    band: str
+
+
+class PlacementRepository(Protocol):
+    """Where block paths are looked up and placements are kept."""
+
+    def paths(self, codes: Sequence[str]) -> dict[str, CodePath]:
+        """Return the path of each known code (addresses, rooms, buildings, units)."""
+        ...
+
+    def locate_points(self, points: Sequence[tuple[int, float, float]]) -> dict[int, str]:
+        """Return the finest block code each ``(row, lon, lat)`` (WGS84) falls in, by row."""
+        ...
+
+    def write(
+        self, kind: str, source: str, actor: str, rows: Sequence[tuple[PlaceInput, Located]]
+    ) -> list[Stored]:
+        """Upsert the records and their placements; return what is stored, by row."""
+        ...
+
+
+def _path_row(r: Sequence[Any]) -> BlockPath:
+    return BlockPath(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
+
+
+class PgPlacementRepository:
+    """:class:`PlacementRepository` in PostGIS (``twin.placement`` and the record tables)."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def paths(self, codes: Sequence[str]) -> dict[str, CodePath]:
+        """Return the path of each known code; unknown codes are left out."""
+        if not codes:
+            return {}
+        rows = self.conn.execute(sql_text("paths.sql"), {"codes": list(codes)}).fetchall()
+        return {r[0]: CodePath(_path_row(r[3:]), r[1], tuple(r[2] or ())) for r in rows}
+
+    def locate_points(self, points: Sequence[tuple[int, float, float]]) -> dict[int, str]:
+        """Return the finest block code of each point by row (none outside every unit)."""
+        if not points:
+            return {}
+        conn = self.conn
+        conn.execute("DROP TABLE IF EXISTS pg_temp.place_points")
+        conn.execute("CREATE TEMP TABLE place_points (row_no integer, x float8, y float8, "
+                     "geom geometry(Point, 4326) GENERATED ALWAYS AS "
+                     "(ST_SetSRID(ST_MakePoint(x, y), 4326)) STORED) ON COMMIT DROP")  # fmt: skip
+        with conn.cursor().copy("COPY place_points (row_no, x, y) FROM STDIN") as copy:
+            for row in points:
+                copy.write_row(row)
+        found = conn.execute(sql_text("points.sql")).fetchall()
+        conn.execute("DROP TABLE pg_temp.place_points")
+        return {row: code for row, code in found if code is not None}
+
+    def _stage(self, rows: Sequence[tuple[PlaceInput, Located]]) -> None:
+        conn = self.conn
+        conn.execute("DROP TABLE IF EXISTS pg_temp.place_stage")
+        conn.execute(sql_text("stage.sql"))
+        with conn.cursor().copy(f"COPY place_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
+            for rec, loc in rows:
+                p = loc.path
+                copy.write_row((
+                    rec.row, rec.source_id, json.dumps(rec.fields, ensure_ascii=False),
+                    rec.lon, rec.lat, p.district, p.street, p.community, p.grid, p.building,
+                    p.floor_no, p.room, p.address_code, loc.method, loc.confidence, loc.band,
+                    json.dumps(rec.input_json(), ensure_ascii=False), rec.facets,
+                    [f"{w.field}: {w.message}" for w in rec.warnings],
+                    None,
+                ))  # fmt: skip
+
+    def write(
+        self, kind: str, source: str, actor: str, rows: Sequence[tuple[PlaceInput, Located]]
+    ) -> list[Stored]:
+        """Upsert the records and their placements in the caller's transaction.
+
+        The row audit of placements is replaced by one summary row (``twin.bulk``); the
+        count triggers run once per statement.
+
+        Raises
+        ------
+        BlockStoreError
+            When the database refuses the batch (with its first line).
+        """
+        if not rows:
+            return []
+        params = {"source": source, "actor": actor, "record_kind": RECORD_KINDS[kind]}
+        conn = self.conn
+        try:
+            conn.execute("SELECT set_config('twin.bulk', 'on', true)")
+            self._stage(rows)
+            conn.execute(sql_text(_UPSERT[kind]), params)
+            for name in ("upsert_placement.sql", "refresh_facets.sql", "audit.sql"):
+                conn.execute(sql_text(name), params)
+            stored = conn.execute(sql_text("stored.sql"), params).fetchall()
+            conn.execute("DROP TABLE pg_temp.place_stage")
+            conn.execute("SELECT set_config('twin.bulk', 'off', true)")
+        except psycopg.errors.DataError as exc:
+            raise BlockStoreError(f"placing {len(rows)} {kind} records: {exc}") from exc
+        return [Stored(r[0], r[1], r[2], _path_row(r[3:11]), r[11], r[12], r[13]) for r in stored]

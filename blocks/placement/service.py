@@ -1,0 +1,176 @@
+"""Placing records (落图入块): checked rows in, records and placements stored, one answer per row.
+
+:func:`place_rows` places one batch in the caller's transaction (the API's batch route);
+:func:`place_table` places a whole table file in chunks, each chunk its own transaction, so
+a file of millions of rows is stored chunk by chunk and a job that stops can resume after the
+last stored chunk. Re-placing the same records (same kind, source and record ids) updates
+them and their placements; it never adds them twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from blocks.placement.locate import locate
+from blocks.placement.model import PlaceResult, Status
+from blocks.placement.prepare import prepare_rows, resolve_columns
+from blocks.placement.repository import PgPlacementRepository
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    import psycopg
+
+    from blocks.placement.locate import Matcher
+    from blocks.placement.model import PlaceInput
+    from blocks.placement.repository import PlacementRepository
+    from geocode.batch import Table
+
+#: Rows per chunk of a file (one transaction each).
+CHUNK_ROWS = 5_000
+
+
+@dataclass
+class PlaceSummary:
+    """What a placement run did."""
+
+    rows: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    methods: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def rows_per_second(self) -> float:
+        """Throughput of the whole run (checking, locating, storing)."""
+        return self.rows / self.seconds if self.seconds else 0.0
+
+    def add(self, results: Sequence[PlaceResult]) -> None:
+        """Count a chunk's results."""
+        self.rows += len(results)
+        self.statuses.update(r.status for r in results)
+        self.methods.update(r.method for r in results if r.method and r.status != "invalid")
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready counts."""
+        return {"rows": self.rows, "statuses": dict(sorted(self.statuses.items())),
+                "methods": dict(sorted(self.methods.items())),
+                "seconds": round(self.seconds, 3),
+                "rows_per_second": round(self.rows_per_second, 1)}  # fmt: skip
+
+    def line(self) -> str:
+        """One line for people."""
+        s, m = self.statuses, self.methods
+        how = ", ".join(f"{n:,} by {k}" for k, n in sorted(m.items()))
+        return (f"{self.rows:,} rows: {s['placed']:,} placed, {s['review']:,} to review, "
+                f"{s['rejected']:,} rejected, {s['invalid']:,} invalid ({how or 'none placed'}); "
+                f"{self.rows_per_second:,.0f} rows/s")  # fmt: skip
+
+
+def _status(band: str) -> Status:
+    return "placed" if band == "accept" else "review" if band == "review" else "rejected"
+
+
+def place_with(
+    repo: PlacementRepository,
+    matcher: Matcher,
+    rows: Sequence[PlaceInput],
+    kind: str,
+    source: str,
+    actor: str,
+) -> list[PlaceResult]:
+    """Locate checked rows, store the valid ones, and answer every row in order."""
+    located = locate(repo, matcher, rows, kind)
+    valid = [(r, loc) for r, loc in zip(rows, located, strict=True) if r.is_valid]
+    stored = {s.row: s for s in repo.write(kind, source, actor, valid)}
+    out = []
+    for rec, loc in zip(rows, located, strict=True):
+        problems = rec.errors + rec.warnings
+        s = stored.get(rec.row)
+        if s is None:
+            why = "; ".join(f"{p.field}: {p.message}" for p in rec.errors) or None
+            out.append(
+                PlaceResult(rec.row, rec.source_id, "invalid", reason=why, problems=problems)
+            )
+            continue
+        result = PlaceResult(
+            rec.row, rec.source_id, _status(s.band), s.method, s.confidence, s.band, s.path,
+            loc.reason, s.record_id, s.placement_id, problems,
+        )  # fmt: skip
+        out.append(result)
+    return out
+
+
+def place_rows(
+    conn: psycopg.Connection[Any],
+    matcher: Matcher,
+    header: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    kind: str,
+    source: str,
+    actor: str,
+    columns: Mapping[str, str | None] | None = None,
+    crs: str = "EPSG:4326",
+) -> list[PlaceResult]:
+    """Place one batch of rows (cells under ``header``) in the caller's transaction.
+
+    Raises
+    ------
+    blocks.errors.PlacementInputError
+        When the columns offer nothing to place by, or an explicit column is missing.
+    """
+    cols = resolve_columns(header, kind, columns or {}, crs)
+    checked = prepare_rows(header, rows, cols, kind)
+    return place_with(PgPlacementRepository(conn), matcher, checked, kind, source, actor)
+
+
+def place_table(
+    conn: psycopg.Connection[Any],
+    matcher: Matcher,
+    table: Table,
+    *,
+    kind: str,
+    source: str,
+    actor: str,
+    columns: Mapping[str, str | None] | None = None,
+    crs: str = "EPSG:4326",
+    start_row: int = 0,
+    chunk_rows: int = CHUNK_ROWS,
+    on_chunk: Callable[[list[PlaceResult]], None] | None = None,
+) -> PlaceSummary:
+    """Place a table chunk by chunk, each chunk committed; start at data row ``start_row``.
+
+    ``on_chunk`` gets each chunk's results after its commit (progress, the report). Record
+    ids that repeat across chunks are caught too: a later row is invalid, naming the first.
+    """
+    started = time.perf_counter()
+    cols = resolve_columns(table.columns, kind, columns or {}, crs)
+    summary = PlaceSummary()
+    repo = PgPlacementRepository(conn)
+    first_row: dict[str, int] = {}
+    for lo in range(start_row, len(table.rows), chunk_rows):
+        hi = min(lo + chunk_rows, len(table.rows))
+        problems = {i - lo: p for i, p in table.problems.items() if lo <= i < hi}
+        checked = prepare_rows(table.columns, table.rows[lo:hi], cols, kind, problems, lo + 1)
+        _repeats_across_chunks(checked, first_row)
+        with conn.transaction():
+            results = place_with(repo, matcher, checked, kind, source, actor)
+        summary.add(results)
+        if on_chunk is not None:
+            on_chunk(results)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _repeats_across_chunks(rows: Sequence[PlaceInput], first_row: dict[str, int]) -> None:
+    from blocks.coding.model import RowProblem
+
+    for rec in rows:
+        if rec.source_id is None or not rec.is_valid:
+            continue
+        seen = first_row.setdefault(rec.source_id, rec.row)
+        if seen != rec.row:
+            rec.errors.append(RowProblem("id", f"{rec.source_id!r} repeats row {seen}"))
