@@ -15,6 +15,9 @@ from blocks.errors import (
     EntityClassError,
     EntityNotFoundError,
     LinkError,
+    PlacementInputError,
+    PlacementNotFoundError,
+    ReviewError,
     SerialExhaustedError,
 )
 from geocode.batch import BatchInputError
@@ -70,6 +73,9 @@ STATUS_CODES: dict[type[Exception], int] = {
     SerialExhaustedError: 409,
     UnsafePathError: 400,
     ContentNotFoundError: 404,
+    PlacementInputError: 422,
+    PlacementNotFoundError: 404,
+    ReviewError: 409,
 }
 
 

@@ -18,7 +18,7 @@ from api.deps import check_async, check_sync
 from api.errors import STATUS_CODES, add_exception_handlers, document_errors
 from api.input import NulGuard
 from api.logs import redact_access_log
-from api.routes import addresses, audit, entities, geocode, health, jobs
+from api.routes import addresses, audit, entities, geocode, health, jobs, placements
 from api.routes.threed import threed_router
 from api.routes.tiles import tiles_router
 from geocode.jobs import JobRunner, JobStore
@@ -131,6 +131,7 @@ def create_app(
     app.include_router(entities.router)
     app.include_router(geocode.router)
     app.include_router(jobs.router)
+    app.include_router(placements.router)
     app.include_router(audit.router)
     app.include_router(
         tiles_router(cache, tiles.privacy_threshold, tiles.max_age_s),

@@ -13,6 +13,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Protocol
 
 import psycopg
+from psycopg import sql
 
 from blocks.errors import BlockStoreError
 from blocks.placement.model import RECORD_KINDS, BlockPath
@@ -71,6 +72,10 @@ class PlacementRepository(Protocol):
         """Return the finest block code each ``(row, lon, lat)`` (WGS84) falls in, by row."""
         ...
 
+    def placed(self, kind: str, source: str, ids: Sequence[str]) -> dict[str, BlockPath]:
+        """Return where records of a source are placed now, by record id."""
+        ...
+
     def write(
         self, kind: str, source: str, actor: str, rows: Sequence[tuple[PlaceInput, Located]]
     ) -> list[Stored]:
@@ -110,6 +115,23 @@ class PgPlacementRepository:
         found = conn.execute(sql_text("points.sql")).fetchall()
         conn.execute("DROP TABLE pg_temp.place_points")
         return {row: code for row, code in found if code is not None}
+
+    def placed(self, kind: str, source: str, ids: Sequence[str]) -> dict[str, BlockPath]:
+        """Return where records of a source are placed now, by record id."""
+        if not ids:
+            return {}
+        table = {"person": "person", "company": "legal_entity", "event": "event"}[kind]
+        rows = self.conn.execute(
+            sql.SQL(
+                "SELECT r.source_id, p.district_code, p.street_code, p.community_code, "
+                "p.grid_code, p.building_code, p.floor_no, p.room_code, p.address_code "
+                "FROM twin.{} AS r JOIN twin.placement AS p ON p.record_kind = %s "
+                "AND p.record_id = r.id AND p.role = 'primary' "
+                "WHERE r.source = %s AND r.source_id = ANY(%s)"
+            ).format(sql.Identifier(table)),
+            (RECORD_KINDS[kind], source, list(ids)),
+        ).fetchall()
+        return {r[0]: _path_row(r[1:]) for r in rows}
 
     def _stage(self, rows: Sequence[tuple[PlaceInput, Located]]) -> None:
         conn = self.conn

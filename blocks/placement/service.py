@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from blocks.coding.model import RowProblem
 from blocks.placement.locate import locate
 from blocks.placement.model import PlaceResult, Status
 from blocks.placement.prepare import prepare_rows, resolve_columns
@@ -25,9 +26,10 @@ if TYPE_CHECKING:
     import psycopg
 
     from blocks.placement.locate import Matcher
-    from blocks.placement.model import PlaceInput
+    from blocks.placement.model import Located, PlaceInput
     from blocks.placement.repository import PlacementRepository
     from geocode.batch import Table
+    from twin.keys import Principal
 
 #: Rows per chunk of a file (one transaction each).
 CHUNK_ROWS = 5_000
@@ -73,6 +75,31 @@ def _status(band: str) -> Status:
     return "placed" if band == "accept" else "review" if band == "review" else "rejected"
 
 
+def _check_scope(
+    repo: PlacementRepository,
+    rows: Sequence[PlaceInput],
+    located: Sequence[Located],
+    kind: str,
+    source: str,
+    scope: Principal,
+) -> None:
+    """Keep a scoped key's rows inside its scope: where they land, and where they were."""
+    ids = [r.source_id for r in rows if r.is_valid and r.source_id]
+    before = repo.placed(kind, source, ids)
+    for rec, loc in zip(rows, located, strict=True):
+        if not rec.is_valid:
+            continue
+        p = loc.path
+        if not scope.covers(p.grid, p.community, p.building, p.room):
+            shown = p.deepest or "no block"
+            rec.errors.append(RowProblem("scope", f"placed in {shown}, outside this key's "
+                                         f"scope ({scope.scope_code})"))  # fmt: skip
+        old = before.get(rec.source_id or "")
+        if old is not None and not scope.covers(old.grid, old.community, old.building, old.room):
+            rec.errors.append(RowProblem("id", f"{rec.source_id!r} is placed outside this "
+                                         f"key's scope ({scope.scope_code})"))  # fmt: skip
+
+
 def place_with(
     repo: PlacementRepository,
     matcher: Matcher,
@@ -80,9 +107,16 @@ def place_with(
     kind: str,
     source: str,
     actor: str,
+    scope: Principal | None = None,
 ) -> list[PlaceResult]:
-    """Locate checked rows, store the valid ones, and answer every row in order."""
+    """Locate checked rows, store the valid ones, and answer every row in order.
+
+    With a scoped key (``scope``), rows that land outside its scope, or whose record is
+    placed outside it already, are not stored (``scope`` / ``id`` problems).
+    """
     located = locate(repo, matcher, rows, kind)
+    if scope is not None and scope.scope_code is not None:
+        _check_scope(repo, rows, located, kind, source, scope)
     valid = [(r, loc) for r, loc in zip(rows, located, strict=True) if r.is_valid]
     stored = {s.row: s for s in repo.write(kind, source, actor, valid)}
     out = []
@@ -114,6 +148,7 @@ def place_rows(
     actor: str,
     columns: Mapping[str, str | None] | None = None,
     crs: str = "EPSG:4326",
+    scope: Principal | None = None,
 ) -> list[PlaceResult]:
     """Place one batch of rows (cells under ``header``) in the caller's transaction.
 
@@ -124,7 +159,7 @@ def place_rows(
     """
     cols = resolve_columns(header, kind, columns or {}, crs)
     checked = prepare_rows(header, rows, cols, kind)
-    return place_with(PgPlacementRepository(conn), matcher, checked, kind, source, actor)
+    return place_with(PgPlacementRepository(conn), matcher, checked, kind, source, actor, scope)
 
 
 def place_table(
@@ -140,6 +175,7 @@ def place_table(
     start_row: int = 0,
     chunk_rows: int = CHUNK_ROWS,
     on_chunk: Callable[[list[PlaceResult]], None] | None = None,
+    scope: Principal | None = None,
 ) -> PlaceSummary:
     """Place a table chunk by chunk, each chunk committed; start at data row ``start_row``.
 
@@ -157,7 +193,7 @@ def place_table(
         checked = prepare_rows(table.columns, table.rows[lo:hi], cols, kind, problems, lo + 1)
         _repeats_across_chunks(checked, first_row)
         with conn.transaction():
-            results = place_with(repo, matcher, checked, kind, source, actor)
+            results = place_with(repo, matcher, checked, kind, source, actor, scope)
         summary.add(results)
         if on_chunk is not None:
             on_chunk(results)
@@ -166,8 +202,6 @@ def place_table(
 
 
 def _repeats_across_chunks(rows: Sequence[PlaceInput], first_row: dict[str, int]) -> None:
-    from blocks.coding.model import RowProblem
-
     for rec in rows:
         if rec.source_id is None or not rec.is_valid:
             continue

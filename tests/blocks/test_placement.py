@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,33 +17,12 @@ from blocks.errors import PlacementInputError
 from blocks.placement.service import place_rows, place_table
 from geocode.batch import read_table
 from geocode.service import Geocoder
-from tests.blocks.placement_data import DISTRICT, STREET, truth, write_csv
+from tests.blocks.placement_data import STREET, truth, write_csv
 from tests.utils.cli import twin
 from twin.crs import wgs84_to_gcj02
-from twin.db.cluster import LocalCluster
 from twin.db.connect import connect
-from twin.synth.run import generate
-
-from ..conftest import TEST_DB, drop_database, fresh_database
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture(scope="module")
-def street(pg_cluster: LocalCluster) -> Iterator[tuple[str, str]]:
-    """A database holding one generated street (seed 3); its conninfo and URL."""
-    name = f"{TEST_DB}_place"
-    conninfo = fresh_database(pg_cluster, name)
-    with contextlib.closing(connect(conninfo)) as conn:
-        generate(conn, DISTRICT, "small", 3, street=STREET)
-    yield conninfo, pg_cluster.url(name)
-    drop_database(pg_cluster, name)
-
-
-@pytest.fixture(scope="module")
-def geocoder(street: tuple[str, str]) -> Geocoder:
-    with psycopg.connect(street[0]) as conn:
-        return Geocoder.from_db(conn)
 
 
 def _people_rows(conninfo: str, n: int) -> list[list[Any]]:
