@@ -21,6 +21,7 @@ from api.logs import redact_access_log
 from api.routes import addresses, audit, entities, geocode, health, jobs, placements
 from api.routes.threed import threed_router
 from api.routes.tiles import tiles_router
+from blocks.placement.jobs import PLACE_JOB
 from geocode.jobs import JobRunner, JobStore
 from tiles.listener import listen_for_changes
 from tiles.service import new_cache
@@ -92,6 +93,7 @@ def create_app(
             app.state.job_store,
             lambda: psycopg.connect(conninfo),
             lambda conn: geocode.app_geocoder(app, conn).index,
+            {"place": PLACE_JOB},
         )
         runner.start()
         app.state.job_runner = runner
