@@ -124,6 +124,7 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(NulGuard)
     app.state.tile_cache = cache
+    app.state.privacy_threshold = tiles.privacy_threshold
     app.state.auth_required = api.auth
     app.state.key_cache = KeyCache()
     app.state.job_store = JobStore(settings.home_abs / "jobs")

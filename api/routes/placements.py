@@ -3,7 +3,8 @@
 ``POST /api/v1/placements:batch`` places up to 1,000 records (files go through a job,
 ``POST /api/v1/jobs/place``); ``GET /api/v1/review`` lists placements waiting for review and
 ``POST /api/v1/review/{id}`` confirms or corrects one (a correction teaches the loaded
-geocoder at once). Scoped keys (grid workers) place, see and correct only inside their scope.
+geocoder at once); ``GET /api/v1/blocks/{code}`` reads a block's counts, its parents and
+children. Scoped keys (grid workers) place, see and correct only inside their scope.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.auth import require
 from api.deps import SyncConnDep
 from api.routes.geocode import app_geocoder
+from blocks.placement.aggregates import block_summary
 from blocks.placement.model import RECORD_KINDS
 from blocks.placement.review import MAX_PAGE, review, review_queue
 from blocks.placement.service import place_rows
@@ -126,3 +128,20 @@ def decide(
         app_geocoder(request.app, conn).add_alias(*outcome.alias)
     alias = outcome.alias and {"code": outcome.alias[0], "text": outcome.alias[1]}
     return JSONResponse(outcome.placement | {"alias": alias})
+
+
+@router.get("/api/v1/blocks/{code}")
+def read_block(
+    request: Request,
+    conn: SyncConnDep,
+    code: Annotated[str, Path(pattern=r"^[0-9]{6,25}$")],
+    principal: Annotated[Principal, Depends(require("read"))],
+) -> JSONResponse:
+    """Return a block (district … room), its parents and its children, each with its counts.
+
+    Counts: people (total, registered, renting), companies (total, by industry), events
+    (total, by type, by status). Keys that may not see individual records get counts below
+    the privacy threshold withheld (``null``), as in the tiles.
+    """
+    k = 0 if principal.can("records") else request.app.state.privacy_threshold
+    return JSONResponse(block_summary(conn, code, k))

@@ -48,6 +48,7 @@ app.command("generate")(generate_cli.generate)
 app.command("parse")(parse_cli.parse)
 app.command("geocode")(geocode_cli.geocode)
 app.command("place")(place_cli.place)
+app.command("refresh-placements")(place_cli.refresh_placements)
 
 
 @app.command()

@@ -83,3 +83,18 @@ def place(
     if report is not None:
         write_table(report, REPORT_COLUMNS, lines)
     typer.echo(f"{file}: {summary.line()}")
+
+
+def refresh_placements(
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Geocoding processes.")] = 2,
+) -> None:
+    """Re-place only the records whose address was changed or retired since they were placed."""
+    from blocks.placement.refresh import refresh_placements as refresh
+    from geocode.index import load_index
+    from twin.cli.common import database
+
+    with database(actor="twin refresh-placements") as conn:
+        index = load_index(conn)
+        summary = refresh(conn, _matcher(index, workers), "twin refresh-placements")
+        conn.commit()
+    typer.echo(summary.line())
