@@ -16,13 +16,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.auth import require
+from api.auth import needs, require
 from api.deps import SyncConnDep
 from api.routes.geocode import app_geocoder
 from blocks.placement.aggregates import block_summary
 from blocks.placement.model import RECORD_KINDS
 from blocks.placement.review import MAX_PAGE, review, review_queue
 from blocks.placement.service import place_rows
+from blocks.placement.services import service_analysis
 from twin.keys import Principal
 
 router = APIRouter(tags=["placement"])
@@ -145,3 +146,18 @@ def read_block(
     """
     k = 0 if principal.can("records") else request.app.state.privacy_threshold
     return JSONResponse(block_summary(conn, code, k))
+
+
+@router.get("/api/v1/analysis/services", dependencies=[needs("read")])
+def services(
+    conn: SyncConnDep,
+    kind: Annotated[str, Query(min_length=1, max_length=50, description="school, clinic...")],
+    radius_m: Annotated[float | None, Query(gt=0, le=20_000)] = None,
+    within: Annotated[str | None, Query(pattern=r"^[0-9]{6,12}$")] = None,
+) -> JSONResponse:
+    """Compare facilities of a kind with the people who live near them, per community.
+
+    Per community: residents, residents within the straight-line ``radius_m`` of a facility,
+    facilities, capacity (given, or estimated from floor area), capacity per 1,000 residents.
+    """
+    return JSONResponse(service_analysis(conn, kind, radius_m, within))

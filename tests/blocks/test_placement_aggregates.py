@@ -14,9 +14,11 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.main import create_app
+from blocks.errors import PlacementInputError
 from blocks.placement.aggregates import block_summary, recount_differences
 from blocks.placement.refresh import refresh_placements
 from blocks.placement.service import place_rows
+from blocks.placement.services import service_analysis
 from geocode.library.writes import retire_address
 from geocode.service import Geocoder
 from tests.blocks.placement_data import DISTRICT, STREET, truth
@@ -149,3 +151,31 @@ def test_the_blocks_route(street: tuple[str, str]) -> None:
         assert all(b["level"] == "building" for b in full["children"])
         assert client.get("/api/v1/blocks/440306999999", headers=admin).status_code == 404
         assert client.get("/api/v1/blocks/44x", headers=admin).status_code == 422
+
+
+def test_schools_against_the_people_around_them(street: tuple[str, str]) -> None:
+    with psycopg.connect(street[0]) as conn:
+        out = service_analysis(conn, "school", 800, STREET)
+        wide = service_analysis(conn, "school", 20_000, STREET)
+        with pytest.raises(PlacementInputError, match="no facility is of kind 'zoo'"):
+            service_analysis(conn, "zoo")
+        like = STREET + "%"
+        people = conn.execute(
+            "SELECT people FROM twin.block_counts WHERE code = %s", (STREET,)
+        ).fetchone()
+        housed = conn.execute(
+            "SELECT sum(people) FROM twin.block_counts WHERE length(code) = 19 AND code LIKE %s",
+            (like,),
+        ).fetchone()
+        schools = conn.execute(
+            "SELECT count(*) FROM twin.compound WHERE kind = 'school' AND community_code LIKE %s",
+            (like,),
+        ).fetchone()
+    rows = out["communities"]
+    assert rows and out["radius_m"] == 800
+    assert sum(r["residents"] for r in rows) == people[0]  # type: ignore[index]
+    assert sum(r["facilities"] for r in rows) == schools[0]  # type: ignore[index]
+    assert all(0 <= r["covered_residents"] <= r["residents"] for r in rows)
+    assert sum(r["covered_residents"] for r in wide["communities"]) == housed[0]  # type: ignore[index]
+    with_school = [r for r in rows if r["facilities"]]
+    assert with_school and all(r["capacity"] > 0 for r in with_school)
