@@ -17,6 +17,7 @@ from psycopg import sql
 
 from blocks.errors import BlockStoreError
 from blocks.placement.model import RECORD_KINDS, BlockPath
+from blocks.placement.points import PointLocator
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 #: The record upsert of each kind (``sql/upsert_<kind>.sql``).
 _UPSERT = {"person": "upsert_person.sql", "company": "upsert_company.sql",
            "event": "upsert_event.sql"}  # fmt: skip
+#: Points in one batch from which polygons are read into memory instead of queried per point.
+IN_MEMORY_FROM = 2_000
 _STAGE_COLUMNS = (
     "row_no, source_id, record, lon, lat, district_code, street_code, community_code, "
     "grid_code, building_code, floor_no, room_code, address_code, method, confidence, band, "
@@ -90,8 +93,10 @@ def _path_row(r: Sequence[Any]) -> BlockPath:
 class PgPlacementRepository:
     """:class:`PlacementRepository` in PostGIS (``twin.placement`` and the record tables)."""
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], in_memory_from: int = IN_MEMORY_FROM) -> None:
         self.conn = conn
+        self.in_memory_from = in_memory_from
+        self._locator: PointLocator | None = None
 
     def paths(self, codes: Sequence[str]) -> dict[str, CodePath]:
         """Return the path of each known code; unknown codes are left out."""
@@ -101,9 +106,18 @@ class PgPlacementRepository:
         return {r[0]: CodePath(_path_row(r[3:]), r[1], tuple(r[2] or ())) for r in rows}
 
     def locate_points(self, points: Sequence[tuple[int, float, float]]) -> dict[int, str]:
-        """Return the finest block code of each point by row (none outside every unit)."""
+        """Return the finest block code of each point by row (none outside every unit).
+
+        Batches of :attr:`in_memory_from` points or more are answered in memory
+        (:class:`~blocks.placement.points.PointLocator`, loaded once per repository), smaller
+        ones by one query; both follow the same rule.
+        """
         if not points:
             return {}
+        if len(points) >= self.in_memory_from:
+            if self._locator is None:
+                self._locator = PointLocator(self.conn)
+            return self._locator.locate(points)
         conn = self.conn
         conn.execute("DROP TABLE IF EXISTS pg_temp.place_points")
         conn.execute("CREATE TEMP TABLE place_points (row_no integer, x float8, y float8, "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import psycopg
 import pytest
 
 from blocks.errors import PlacementInputError
+from blocks.placement.repository import PgPlacementRepository
 from blocks.placement.service import place_rows, place_table
 from geocode.batch import read_table
 from geocode.service import Geocoder
@@ -226,3 +228,24 @@ def test_the_command_line_places_events_with_a_report(
     assert first["building_code"] == events[0]["building_code"]
     missing = twin(env, "place", str(src), "--kind", "event", "--code-column", "编码")
     assert missing.returncode == 1 and "--code-column '编码' is not a column" in missing.stderr
+
+
+def test_points_in_memory_answer_as_the_database_does(street: tuple[str, str]) -> None:
+    with psycopg.connect(street[0]) as conn:
+        (w, s, e, n) = conn.execute(
+            "SELECT ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x) FROM "
+            "(SELECT ST_Extent(geom) AS x FROM twin.admin_unit WHERE code = %s) AS q", (STREET,)
+        ).fetchone()  # fmt: skip
+        corners = conn.execute(  # points on building outlines: ties between neighbours
+            "SELECT ST_X(p.geom), ST_Y(p.geom) FROM (SELECT (ST_DumpPoints(footprint)).geom "
+            "FROM twin.building ORDER BY code LIMIT 400) AS p"
+        ).fetchall()
+    rng = random.Random(5)
+    points = [(i, rng.uniform(w - 0.002, e + 0.002), rng.uniform(s - 0.002, n + 0.002))
+              for i in range(3000)]  # fmt: skip
+    points += [(3000 + i, x, y) for i, (x, y) in enumerate(corners)]
+    with contextlib.closing(connect(street[0])) as conn:
+        in_db = PgPlacementRepository(conn, in_memory_from=10**9).locate_points(points)
+        in_memory = PgPlacementRepository(conn, in_memory_from=1).locate_points(points)
+    assert in_db == in_memory
+    assert sum(len(c) == 19 for c in in_db.values()) > 100 and len(in_db) < len(points)
