@@ -39,6 +39,9 @@ class _Layer:
         self.codes = np.array([r[0] for r in rows], dtype=object)
         self.geoms = shapely.from_wkb([r[1] for r in rows]) if rows else np.array([])
         self.tree = shapely.STRtree(self.geoms)
+        # Prepared polygons answer point-in-polygon in about log(vertices), which matters for
+        # units with thousands of vertices (a district's outline).
+        shapely.prepare(self.geoms)
         order = np.lexsort((self.codes.astype(str),
                             shapely.area(self.geoms) if by_area and rows
                             else -np.array([len(c) for c in self.codes], dtype=float)))  # fmt: skip
@@ -50,7 +53,9 @@ class _Layer:
         out = np.full(len(points), -1, dtype=np.int64)
         if not len(self.codes) or not len(points):
             return out
-        pt, poly = self.tree.query(points, predicate="intersects")
+        pt, poly = self.tree.query(points)  # bounding boxes; then the prepared polygons decide
+        hit = shapely.intersects(self.geoms[poly], points[pt])
+        pt, poly = pt[hit], poly[hit]
         if not len(pt):
             return out
         order = np.lexsort((self.rank[poly], pt))
@@ -92,19 +97,18 @@ class PointLocator:
         """Return the finest block code of each ``(row, lon, lat)`` by row (none outside)."""
         if not points:
             return {}
-        xy = np.array([(p[1], p[2]) for p in points], dtype=np.float64)
+        rows = [p[0] for p in points]
+        xy = np.array([p[1:] for p in points], dtype=np.float64)
         box = (float(xy[:, 0].min()), float(xy[:, 1].min()), float(xy[:, 0].max()),
                float(xy[:, 1].max()))  # fmt: skip
         if not self._covers(box):
             self._load(box)
         geoms = np.asarray(shapely.points(xy))
+        codes = np.full(len(rows), None, dtype=object)
         building = self._layers["building"].best(geoms)
-        unit = self._layers["unit"].best(geoms)
-        out: dict[int, str] = {}
-        b_codes, u_codes = self._layers["building"].codes, self._layers["unit"].codes
-        for i, (row, _, _) in enumerate(points):
-            if building[i] >= 0:
-                out[row] = b_codes[building[i]]
-            elif unit[i] >= 0:
-                out[row] = u_codes[unit[i]]
-        return out
+        inside = building >= 0
+        codes[inside] = self._layers["building"].codes[building[inside]]
+        rest = np.flatnonzero(~inside)  # units only for points in no building
+        unit = self._layers["unit"].best(geoms[rest])
+        codes[rest[unit >= 0]] = self._layers["unit"].codes[unit[unit >= 0]]
+        return {row: code for row, code in zip(rows, codes.tolist(), strict=True) if code}
