@@ -80,3 +80,27 @@ CREATE TRIGGER placement_facets_delete AFTER DELETE ON twin.placement
     EXECUTE FUNCTION twin.block_facet_counts_apply();
 
 -- Existing placements (none carry facets yet) need no back-fill: their facets are empty.
+
+-- Delineated comprehensive grids (综合网格), as a plan per community: each grid's outline,
+-- buildings (whole: a grid never cuts a building), housing units, residents, compactness and
+-- how it relates to the grids in force (unchanged, changed, new). A grid code is the
+-- community code and 2 digits; an unchanged grid keeps its code and outline. Building codes
+-- embed their grid's code, so applying a plan (re-coding buildings) is the address library's
+-- work, not this table's.
+CREATE TABLE twin.grid_plan (
+    community_code text NOT NULL REFERENCES twin.admin_unit (code),
+    grid_code      text NOT NULL CHECK (grid_code ~ '^[0-9]{14}$'
+                        AND left(grid_code, 12) = community_code AND right(grid_code, 2) <> '00'),
+    geom           geometry(MultiPolygon, 4326) NOT NULL
+                   CHECK (ST_IsValid(geom) AND NOT ST_IsEmpty(geom)),
+    building_codes text[] NOT NULL,
+    housing_units  integer NOT NULL CHECK (housing_units >= 0),
+    residents      integer NOT NULL CHECK (residents >= 0),
+    compactness    real NOT NULL CHECK (compactness BETWEEN 0 AND 1),
+    parts          integer NOT NULL CHECK (parts >= 1),
+    status         text NOT NULL CHECK (status IN ('unchanged', 'changed', 'new')),
+    planned_by     text NOT NULL,
+    planned_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (community_code, grid_code)
+);
+CREATE INDEX grid_plan_geom_idx ON twin.grid_plan USING gist (geom);
