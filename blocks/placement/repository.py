@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 #: The record upsert of each kind (``sql/upsert_<kind>.sql``).
 _UPSERT = {"person": "upsert_person.sql", "company": "upsert_company.sql",
            "event": "upsert_event.sql"}  # fmt: skip
+#: Rows of a batch from which row triggers (foreign-key checks, the row audit) are skipped
+#: where the role may: the paths come from the database, the counts triggers run ALWAYS.
+BULK_ROWS = 1_000
 #: Points in one batch from which polygons are read into memory instead of queried per point.
 IN_MEMORY_FROM = 2_000
 _STAGE_COLUMNS = (
@@ -147,6 +150,12 @@ class PgPlacementRepository:
         ).fetchall()
         return {r[0]: _path_row(r[1:]) for r in rows}
 
+    def _may_skip_row_triggers(self) -> bool:
+        row = self.conn.execute(
+            "SELECT has_parameter_privilege('session_replication_role', 'SET')"
+        ).fetchone()
+        return bool(row and row[0])
+
     def _stage(self, rows: Sequence[tuple[PlaceInput, Located]]) -> None:
         conn = self.conn
         conn.execute("DROP TABLE IF EXISTS pg_temp.place_stage")
@@ -169,7 +178,10 @@ class PgPlacementRepository:
         """Upsert the records and their placements in the caller's transaction.
 
         The row audit of placements is replaced by one summary row (``twin.bulk``); the
-        count triggers run once per statement.
+        count triggers run once per statement. Batches of :data:`BULK_ROWS` rows or more skip
+        the row triggers (``session_replication_role = replica``, where the role may): the
+        block paths were read from the database by this batch; the count and tile triggers
+        are ``ENABLE ALWAYS`` (0011) and still run.
 
         Raises
         ------
@@ -182,6 +194,8 @@ class PgPlacementRepository:
         conn = self.conn
         try:
             conn.execute("SELECT set_config('twin.bulk', 'on', true)")
+            if len(rows) >= BULK_ROWS and self._may_skip_row_triggers():
+                conn.execute("SELECT set_config('session_replication_role', 'replica', true)")
             self._stage(rows)
             conn.execute(sql_text(_UPSERT[kind]), params)
             for name in ("upsert_placement.sql", "refresh_facets.sql", "audit.sql"):
@@ -189,6 +203,7 @@ class PgPlacementRepository:
             stored = conn.execute(sql_text("stored.sql"), params).fetchall()
             conn.execute("DROP TABLE pg_temp.place_stage")
             conn.execute("SELECT set_config('twin.bulk', 'off', true)")
+            conn.execute("SELECT set_config('session_replication_role', 'origin', true)")
         except psycopg.errors.DataError as exc:
             raise BlockStoreError(f"placing {len(rows)} {kind} records: {exc}") from exc
         return [Stored(r[0], r[1], r[2], _path_row(r[3:11]), r[11], r[12], r[13]) for r in stored]

@@ -17,6 +17,7 @@ from api.main import create_app
 from blocks.errors import PlacementInputError
 from blocks.placement.aggregates import block_summary, recount_differences
 from blocks.placement.refresh import refresh_placements
+from blocks.placement.repository import BULK_ROWS
 from blocks.placement.service import place_rows
 from blocks.placement.services import service_analysis
 from geocode.library.writes import retire_address
@@ -67,6 +68,10 @@ def test_counts_equal_a_full_recount_after_random_changes(
         _place(conninfo, geocoder, "event", ["id", "事件类型", "状态", "发生时间", "code"], events)
         _place(conninfo, geocoder, "person", ["id", "居住类型", "地址"],
                _people(conninfo, rnd, 120)[: rnd.randint(10, 120)])  # fmt: skip
+    # A batch big enough to skip the row triggers (BULK_ROWS): the counts still follow.
+    bulk = [[f"b{i}", rnd.choice(TYPES), "open", "2025-05-01", rnd.choice(buildings)]
+            for i in range(BULK_ROWS + 200)]  # fmt: skip
+    _place(conninfo, geocoder, "event", ["id", "事件类型", "状态", "发生时间", "code"], bulk)
     with psycopg.connect(conninfo) as conn:
         conn.execute("DELETE FROM twin.placement WHERE id IN (SELECT id FROM twin.placement "
                      "ORDER BY id DESC LIMIT 7)")  # fmt: skip

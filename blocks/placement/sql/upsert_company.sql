@@ -7,7 +7,8 @@ WITH up AS (
     FROM place_stage AS s
     ON CONFLICT (source, source_id) DO UPDATE
         SET uscc = excluded.uscc, name = excluded.name, kind = excluded.kind,
-            industry = excluded.industry, business_address = excluded.business_address
+            industry = excluded.industry, business_address = excluded.business_address,
+            updated_at = now()
     RETURNING t.id, t.source_id
 )
 UPDATE place_stage AS s SET record_id = up.id FROM up WHERE up.source_id = s.source_id

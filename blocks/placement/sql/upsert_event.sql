@@ -11,7 +11,7 @@ WITH up AS (
     ON CONFLICT (source, source_id) DO UPDATE
         SET event_type = excluded.event_type, occurred_at = excluded.occurred_at,
             status = excluded.status, description = excluded.description,
-            address_text = excluded.address_text, geom = excluded.geom
+            address_text = excluded.address_text, geom = excluded.geom, updated_at = now()
     RETURNING t.id, t.source_id
 )
 UPDATE place_stage AS s SET record_id = up.id FROM up WHERE up.source_id = s.source_id

@@ -10,7 +10,8 @@ WITH up AS (
     ON CONFLICT (source, source_id) DO UPDATE
         SET name = excluded.name, phone = excluded.phone,
             residence_kind = excluded.residence_kind,
-            residence_address = excluded.residence_address, attrs = t.attrs || excluded.attrs
+            residence_address = excluded.residence_address, attrs = t.attrs || excluded.attrs,
+            updated_at = now()
     RETURNING t.id, t.source_id
 )
 UPDATE place_stage AS s SET record_id = up.id FROM up WHERE up.source_id = s.source_id

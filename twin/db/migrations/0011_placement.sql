@@ -104,3 +104,16 @@ CREATE TABLE twin.grid_plan (
     PRIMARY KEY (community_code, grid_code)
 );
 CREATE INDEX grid_plan_geom_idx ON twin.grid_plan USING gist (geom);
+
+-- Large placement batches skip row triggers (foreign-key checks and the row audit) with
+-- session_replication_role = replica, as the generator and entity coding do: their block
+-- paths were read from the database by the batch itself, and one audit summary row is
+-- written per batch. The counts and the tile notifications must still run: ALWAYS.
+ALTER TABLE twin.placement ENABLE ALWAYS TRIGGER placement_counts_insert;
+ALTER TABLE twin.placement ENABLE ALWAYS TRIGGER placement_counts_update;
+ALTER TABLE twin.placement ENABLE ALWAYS TRIGGER placement_counts_delete;
+ALTER TABLE twin.placement ENABLE ALWAYS TRIGGER placement_facets_insert;
+ALTER TABLE twin.placement ENABLE ALWAYS TRIGGER placement_facets_update;
+ALTER TABLE twin.placement ENABLE ALWAYS TRIGGER placement_facets_delete;
+ALTER TABLE twin.block_counts ENABLE ALWAYS TRIGGER block_counts_notify_insert;
+ALTER TABLE twin.block_counts ENABLE ALWAYS TRIGGER block_counts_notify_update;
