@@ -14,11 +14,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from blocks.coding.model import RowProblem
 from blocks.placement.locate import locate
 from blocks.placement.model import PlaceResult, Status
 from blocks.placement.prepare import prepare_rows, resolve_columns
 from blocks.placement.repository import PgPlacementRepository
+from twin.crs import WGS84, bd09_to_wgs84, gcj02_to_wgs84, parse_crs
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -43,6 +46,8 @@ class PlaceSummary:
     statuses: Counter[str] = field(default_factory=Counter)
     methods: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    #: Advice about the input as a whole (coordinates that look like GCJ-02 or BD-09).
+    hints: list[str] = field(default_factory=list)
 
     @property
     def rows_per_second(self) -> float:
@@ -60,7 +65,7 @@ class PlaceSummary:
         return {"rows": self.rows, "statuses": dict(sorted(self.statuses.items())),
                 "methods": dict(sorted(self.methods.items())),
                 "seconds": round(self.seconds, 3),
-                "rows_per_second": round(self.rows_per_second, 1)}  # fmt: skip
+                "rows_per_second": round(self.rows_per_second, 1), "hints": self.hints}  # fmt: skip
 
     def line(self) -> str:
         """One line for people."""
@@ -68,7 +73,8 @@ class PlaceSummary:
         how = ", ".join(f"{n:,} by {k}" for k, n in sorted(m.items()))
         return (f"{self.rows:,} rows: {s['placed']:,} placed, {s['review']:,} to review, "
                 f"{s['rejected']:,} rejected, {s['invalid']:,} invalid ({how or 'none placed'}); "
-                f"{self.rows_per_second:,.0f} rows/s")  # fmt: skip
+                f"{self.rows_per_second:,.0f} rows/s"
+                + "".join(f"\nhint: {h}" for h in self.hints))  # fmt: skip
 
 
 def _status(band: str) -> Status:
@@ -192,6 +198,8 @@ def place_table(
         problems = {i - lo: p for i, p in table.problems.items() if lo <= i < hi}
         checked = prepare_rows(table.columns, table.rows[lo:hi], cols, kind, problems, lo + 1)
         _repeats_across_chunks(checked, first_row)
+        if lo == start_row and parse_crs(cols.crs_name) == WGS84:
+            summary.hints += datum_hints(repo, checked)
         with conn.transaction():
             results = place_with(repo, matcher, checked, kind, source, actor, scope)
         summary.add(results)
@@ -199,6 +207,41 @@ def place_table(
             on_chunk(results)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+#: Points a datum hint needs at least, and the share that must land in no building as given.
+HINT_MIN_POINTS, HINT_MISSED_SHARE = 20, 0.5
+
+
+def datum_hints(repo: PlacementRepository, rows: Sequence[PlaceInput]) -> list[str]:
+    """Say when points given as WGS84 look like GCJ-02 or BD-09.
+
+    Such points land a few hundred metres off: mostly in no building as given, mostly in
+    buildings when read in the other datum.
+    """
+    pts = [(r.row, r.lon, r.lat) for r in rows if r.lon is not None and r.lat is not None]
+    if len(pts) < HINT_MIN_POINTS:
+        return []
+    lon = np.array([p[1] for p in pts])
+    lat = np.array([p[2] for p in pts])
+
+    def in_buildings(x: Any, y: Any) -> int:
+        moved = [(p[0], float(a), float(b)) for p, a, b in zip(pts, x, y, strict=True)]
+        return sum(len(c) == 19 for c in repo.locate_points(moved).values())
+
+    as_given = in_buildings(lon, lat)
+    if as_given >= HINT_MISSED_SHARE * len(pts):
+        return []
+    hints = []
+    for name, convert in (("gcj02", gcj02_to_wgs84), ("bd09", bd09_to_wgs84)):
+        read_so = in_buildings(*convert(lon, lat))
+        if read_so >= 2 * max(as_given, 1) and read_so >= HINT_MISSED_SHARE * len(pts):
+            hints.append(
+                f"{len(pts) - as_given} of {len(pts)} points land in no building as WGS84, "
+                f"but {read_so} do when read as {name}: were they {name}? Place again with "
+                f"--crs {name}."
+            )
+    return hints
 
 
 def _repeats_across_chunks(rows: Sequence[PlaceInput], first_row: dict[str, int]) -> None:
