@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
 from api.auth import needs, require
+from api.input import NUL_MESSAGE
 from blocks.placement.jobs import check_table, place_params
 from geocode.jobs import (
     MAX_UPLOAD_BYTES,
@@ -91,6 +92,9 @@ async def submit_place(
     Columns are found by their usual names unless named here. The job stores each chunk as
     it goes and resumes after the last stored one if the server or database stops.
     """
+    texts = [source, crs, output, address_column, code_column, id_column, lon_column, lat_column]
+    if any(t and "\x00" in t for t in texts):
+        raise JobInputError(f"a form field {NUL_MESSAGE}")
     if output.lstrip(".") not in ("csv", "xlsx", "parquet"):
         raise JobInputError(f"output {output!r}: a placement report is csv, xlsx or parquet")
     data = await _upload(file)

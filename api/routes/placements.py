@@ -14,10 +14,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from api.auth import needs, require
 from api.deps import SyncConnDep
+from api.input import ApiModel
 from api.routes.geocode import app_geocoder
 from blocks.placement.aggregates import block_summary
 from blocks.placement.model import RECORD_KINDS
@@ -30,9 +31,11 @@ router = APIRouter(tags=["placement"])
 
 #: Records in one batch request.
 MAX_RECORDS = 1_000
+#: The largest placement id (bigint) and queue offset a request may name.
+MAX_ID, MAX_OFFSET = 2**63 - 1, 10**9
 
 
-class PlacementBatch(BaseModel):
+class PlacementBatch(ApiModel):
     """Records to place, answered in the same order.
 
     Each record is an object whose keys name its fields as a file's header would: ``id``
@@ -49,7 +52,7 @@ class PlacementBatch(BaseModel):
     crs: str = Field("EPSG:4326", max_length=50, description="CRS of lon/lat")
 
 
-class ReviewIn(BaseModel):
+class ReviewIn(ApiModel):
     """A reviewer's decision on one placement."""
 
     action: Literal["confirm", "correct"]
@@ -98,7 +101,7 @@ def list_review(
     grid: Annotated[str | None, Query(pattern=r"^[0-9]{14}$")] = None,
     kind: Annotated[Literal["person", "company", "event"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JSONResponse:
     """List placements waiting for review (bands review and reject), oldest first.
 
@@ -114,7 +117,7 @@ def list_review(
 def decide(
     request: Request,
     conn: SyncConnDep,
-    placement_id: int,
+    placement_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     body: ReviewIn,
     principal: Annotated[Principal, Depends(require("records"))],
 ) -> JSONResponse:

@@ -128,9 +128,9 @@ def resolve_columns(
 def _text(cell: Any) -> str:
     if cell is None or (isinstance(cell, float) and math.isnan(cell)):
         return ""
-    if isinstance(cell, float) and cell.is_integer():
+    if isinstance(cell, float) and cell.is_integer() and abs(cell) < 1e18:
         return str(int(cell))
-    return str(cell).strip()
+    return str(cell).replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
 
 
 def check_id_number(text: str) -> str | None:
