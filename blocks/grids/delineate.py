@@ -1,12 +1,12 @@
 """Partition a community's buildings into grids under limits (pure: arrays in, groups out).
 
 Recursive bisection: the number of grids needed is at least ``ceil(units / max_units)`` and
-``ceil(residents / max_residents)``; a set of buildings is cut across the longer side of its
-extent at the weighted quantile that leaves each side its share of grids (the weight of a
-building is its load, the larger of its units and residents as fractions of the limits), and
-each side is cut again, until every group fits the limits. The community's outline is cut
-along the same lines. Cuts across the longer side keep groups compact; a building is never
-split (a single building over the limits is a grid of its own, reported as such).
+``ceil(residents / max_residents)``; a piece of the community is cut across its longer side
+(on the ground) at the buildings' weighted quantile that leaves each side its share of grids
+(the weight of a building is its load, the larger of its units and residents as fractions of
+the limits), and each side is cut again, until every group fits the limits. Cuts across the
+longer side keep the pieces compact; a building is never split (a single building over the
+limits is a grid of its own, reported as such).
 """
 
 from __future__ import annotations
@@ -97,6 +97,18 @@ def _halves(region: Any, axis: int, at: float) -> tuple[Any, Any]:
     return shapely.clip_by_rect(region, *lo), shapely.clip_by_rect(region, *hi)
 
 
+def _long_axis(b: Buildings, idx: NDArray[np.int64], region: Any) -> int:
+    """Return the axis (0: east-west, 1: north-south) along which the piece is longer.
+
+    The piece of land when known (so that land pieces stay compact), else the buildings.
+    """
+    if region is not None and not region.is_empty:
+        w, s, e, n = region.bounds
+        return 0 if (e - w) * math.cos(math.radians((s + n) / 2)) >= (n - s) else 1
+    span = b.xy[idx].max(axis=0) - b.xy[idx].min(axis=0)
+    return int(np.argmax(span))
+
+
 def _split(
     idx: NDArray[np.int64],
     k: int,
@@ -109,8 +121,7 @@ def _split(
         if len(idx) == 1 or limits.fits(float(b.units[idx].sum()), float(b.residents[idx].sum())):
             return [(idx, region)]
         k = 2
-    span = b.xy[idx].max(axis=0) - b.xy[idx].min(axis=0)
-    axis = int(np.argmax(span))
+    axis = _long_axis(b, idx, region)
     order = idx[np.lexsort((b.lonlat[idx, 1 - axis], b.lonlat[idx, axis]))]
     share = np.cumsum(weight[order]) / weight[order].sum()
     k1 = k // 2

@@ -96,8 +96,38 @@ def _outlines(footprints: NDArray[Any], groups: list[tuple[NDArray[Any], Any]]) 
         area = shapely.union(shapely.difference(piece, taken), own)
         polys = [p for p in shapely.get_parts(shapely.make_valid(area))
                  if isinstance(p, shapely.Polygon) and p.area > 0]  # fmt: skip
-        out.append(shapely.MultiPolygon(polys))
-    return out
+        out.append(polys)
+    return [shapely.MultiPolygon(p) for p in _give_away_strays(out, footprints, groups)]
+
+
+def _shared_border(a: Any, parts: list[Any]) -> float:
+    return float(shapely.length(a.boundary.intersection(shapely.MultiPolygon(parts).boundary)))
+
+
+def _give_away_strays(
+    pieces: list[list[Any]], footprints: NDArray[Any], groups: list[tuple[NDArray[Any], Any]]
+) -> list[list[Any]]:
+    """Give each part of a grid that holds none of its buildings to a neighbour.
+
+    The neighbour is the grid sharing the longest border with the part, so that grids stay
+    in one piece where their buildings allow it.
+    """
+    owned = [shapely.union_all(footprints[members]) for members, _ in groups]
+    for i, parts in enumerate(pieces):
+        if len(parts) < 2:
+            continue
+        keep = [p for p in parts if p.intersects(owned[i])] or parts[:1]
+        for stray in [p for p in parts if not any(p is k for k in keep)]:
+            borders = [(_shared_border(stray, other), j) for j, other in enumerate(pieces)
+                       if j != i and other]  # fmt: skip
+            length, j = max(borders, default=(0.0, i))
+            if length <= 0:
+                keep.append(stray)
+                continue
+            merged = shapely.make_valid(shapely.union_all([*pieces[j], stray]))
+            pieces[j] = [p for p in shapely.get_parts(merged) if isinstance(p, shapely.Polygon)]
+        pieces[i] = keep
+    return pieces
 
 
 def _codes(

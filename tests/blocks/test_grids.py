@@ -81,7 +81,7 @@ def test_grids_keep_the_limits_tile_the_community_and_cut_no_building(
     overlap, gap, cut_own, cut_other = geometry
     assert overlap < 1e-6 and gap < 1e-6  # a tiling: no overlap, no gap
     assert cut_own == 0 and cut_other == 0  # every building whole, in its own grid only
-    assert report.mean_compactness > 0.25 and all(g["parts"] <= 3 for g in plan)
+    assert report.mean_compactness > 0.4 and all(g["parts"] == 1 for g in plan)
 
 
 def test_a_second_run_keeps_every_code_and_the_command_line(peopled: tuple[str, str]) -> None:
