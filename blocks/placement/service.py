@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from psycopg.pq import TransactionStatus
 
 from blocks.coding.model import RowProblem
 from blocks.placement.locate import locate
@@ -187,7 +188,11 @@ def place_table(
 
     ``on_chunk`` gets each chunk's results after its commit (progress, the report). Record
     ids that repeat across chunks are caught too: a later row is invalid, naming the first.
+    A transaction the caller left open (reads) is committed first: each chunk must be a
+    transaction of its own, not a savepoint of one that might never be committed.
     """
+    if conn.info.transaction_status != TransactionStatus.IDLE:
+        conn.commit()
     started = time.perf_counter()
     cols = resolve_columns(table.columns, kind, columns or {}, crs)
     summary = PlaceSummary()
