@@ -17,6 +17,9 @@ from blocks.errors import (
     EntityClassError,
     EntityNotFoundError,
     LinkError,
+    PlacementInputError,
+    PlacementNotFoundError,
+    ReviewError,
     SerialExhaustedError,
 )
 from geocode.batch import BatchInputError
@@ -75,6 +78,9 @@ STATUS_CODES: dict[type[Exception], int] = {
     ContentNotFoundError: 404,
     BlockInputError: 422,
     BlockNotFoundError: 404,
+    PlacementInputError: 422,
+    PlacementNotFoundError: 404,
+    ReviewError: 409,
 }
 
 

@@ -19,9 +19,10 @@ from api.errors import STATUS_CODES, add_exception_handlers, document_errors
 from api.fastpath import TileFastPath
 from api.input import NulGuard
 from api.logs import redact_access_log
-from api.routes import addresses, audit, entities, geocode, health, jobs, viewer
+from api.routes import addresses, audit, entities, geocode, health, jobs, placements, viewer
 from api.routes.threed import threed_router
 from api.routes.tiles import tiles_router
+from blocks.placement.jobs import PLACE_JOB
 from geocode.jobs import JobRunner, JobStore
 from tiles.listener import listen_for_changes
 from tiles.service import new_cache
@@ -108,6 +109,7 @@ def create_app(
             app.state.job_store,
             lambda: psycopg.connect(conninfo),
             lambda conn: geocode.app_geocoder(app, conn).index,
+            {"place": PLACE_JOB},
         )
         runner.start()
         app.state.job_runner = runner
@@ -149,6 +151,7 @@ def create_app(
     app.include_router(entities.router)
     app.include_router(geocode.router)
     app.include_router(jobs.router)
+    app.include_router(placements.router)
     app.include_router(audit.router)
     app.include_router(tiles_router(cache, tiles.privacy_threshold, tiles.max_age_s))
     app.include_router(threed_router(settings))

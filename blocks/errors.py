@@ -46,3 +46,15 @@ class BlockInputError(BlockStoreError, ValueError):
 
 class BlockNotFoundError(BlockStoreError, LookupError):
     """No administrative unit or building has this code."""
+
+
+class PlacementInputError(BlockStoreError, ValueError):
+    """A placement's input cannot be used as a whole (kind, columns, CRS, batch size)."""
+
+
+class PlacementNotFoundError(BlockStoreError, LookupError):
+    """No placement (or block) has this id or code."""
+
+
+class ReviewError(BlockStoreError, ValueError):
+    """A review cannot be applied (already reviewed, or the correction names no block)."""

@@ -1,13 +1,17 @@
-"""Geocoding jobs for large files: queued, run in the background, kept on disk.
+"""Jobs for large files (geocoding, or a registered kind): queued, run in the background.
 
 A job is a folder under ``<home>/jobs/<id>/``: ``job.json`` (its state), the uploaded file
-and, when done, the geocoded copy. Every state change rewrites ``job.json`` through a
+and, when done, the result file. Every state change rewrites ``job.json`` through a
 temporary file moved into place, and the result is written the same way, so a crash leaves
 either the old state or the new one, never half a file. A :class:`JobRunner` started with
 the server first re-queues every job that was queued or running when the last server
 stopped: a restart loses no job. While a job runs, each finished chunk of rows is written
 to ``parts/`` (atomically, named by its first row); a job interrupted by a server or database
 restart resumes after its last finished chunk, so no row is lost or written twice.
+
+The kind of a job names its :class:`JobHandler`: geocoding is built in; other packages'
+kinds (placement) are registered by the composition root, so this module knows none of them.
+A handler says where a resumed job starts (``resume_from``) and runs it (``run``).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-from geocode.batch import TABLE_SUFFIXES, geocode_table, read_table, write_table
+from geocode.batch import TABLE_SUFFIXES, Table, geocode_table, read_table, write_table
 from geocode.errors import GeocodeError
 
 if TYPE_CHECKING:
@@ -86,6 +90,10 @@ class Job:
     attempts: int = 0
     #: The row each attempt started from (> 0: it resumed after finished chunks).
     resumed_from: list[int] = field(default_factory=list)
+    #: What the job does: ``geocode`` or a registered kind (``place``).
+    kind: str = "geocode"
+    #: The kind's own settings (for ``place``: record kind, source, columns, CRS, scope).
+    params: dict[str, Any] = field(default_factory=dict)
     created_at: str = field(default_factory=_now)
     started_at: str | None = None
     finished_at: str | None = None
@@ -110,9 +118,22 @@ class JobStore:
         return self.root / job_id
 
     def create(
-        self, filename: str, data: bytes, column: str, output: str, actor: str, owner: str = ""
+        self,
+        filename: str,
+        data: bytes,
+        column: str,
+        output: str,
+        actor: str,
+        owner: str = "",
+        *,
+        kind: str = "geocode",
+        params: dict[str, Any] | None = None,
+        check: Callable[[Table], None] | None = None,
     ) -> Job:
-        """Store an upload as a new queued job; the column is checked at once.
+        """Store an upload as a new queued job; its table is checked at once.
+
+        ``check`` refuses a table the job cannot use (by raising); by default, a geocoding
+        job's ``column`` must be in it. A refused upload leaves nothing behind.
 
         Raises
         ------
@@ -130,18 +151,21 @@ class JobStore:
             raise JobInputError(f"{filename}: the upload is empty")
         if len(data) > MAX_UPLOAD_BYTES:
             raise JobInputError(f"{filename}: larger than {MAX_UPLOAD_BYTES // 2**20} MB")
-        job = Job(secrets.token_hex(8), f"input{suffix}", column, f"result{out}", actor, owner)
+        job = Job(secrets.token_hex(8), f"input{suffix}", column, f"result{out}", actor, owner,
+                  kind=kind, params=params or {})  # fmt: skip
         folder = self._dir(job.id)
         folder.mkdir(parents=True)
-        (folder / job.input_name).write_bytes(data)
         try:
-            table = read_table(folder / job.input_name)
-        except GeocodeError as exc:
-            raise JobInputError(str(exc).replace(str(folder / job.input_name), filename)) from exc
-        if column not in table.columns:
-            raise JobInputError(
-                f"column {column!r} is not in {filename} (columns: {', '.join(table.columns)})"
-            )
+            (folder / job.input_name).write_bytes(data)
+            try:
+                table = read_table(folder / job.input_name)
+            except GeocodeError as exc:
+                path = str(folder / job.input_name)
+                raise JobInputError(str(exc).replace(path, filename)) from exc
+            (check or _has_column(column, filename))(table)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         job.rows = len(table.rows)
         self.save(job)
         return job
@@ -199,44 +223,100 @@ def _write_part(folder: Path, first: int, rows: list[list[Any]]) -> None:
     tmp.replace(parts / f"{first:09d}-{len(rows)}.json")
 
 
+def _has_column(column: str, filename: str) -> Callable[[Table], None]:
+    def check(table: Table) -> None:
+        if column not in table.columns:
+            raise JobInputError(
+                f"column {column!r} is not in {filename} (columns: {', '.join(table.columns)})"
+            )
+
+    return check
+
+
+@dataclass
+class JobContext:
+    """What a handler works with: the job, its folder, its table, a connection, the index."""
+
+    job: Job
+    store: JobStore
+    table: Table
+    conn: psycopg.Connection[Any]
+    index: AddressIndex
+    #: The first row to work on (rows before it were finished by an earlier attempt).
+    start: int = 0
+
+    @property
+    def folder(self) -> Path:
+        """The job's folder (its input, partial files and result)."""
+        return self.store.root / self.job.id
+
+    def progress(self, rows: int) -> None:
+        """Count ``rows`` more rows done and save the state."""
+        self.job.done_rows += rows
+        self.store.save(self.job)
+
+
+@dataclass(frozen=True)
+class JobHandler:
+    """How a kind of job runs: ``run`` writes the result file and returns counts.
+
+    ``resume_from`` says, for a job that starts again, the row its finished work ends at.
+    """
+
+    run: Callable[[JobContext], dict[str, int]]
+    resume_from: Callable[[Path, Job], int]
+
+
+def _geocode(ctx: JobContext) -> dict[str, int]:
+    """Geocode the rows after ``ctx.start`` into ``parts/``, then write the whole result."""
+    folder, table = ctx.folder, ctx.table
+    header, _, _ = geocode_table(
+        ctx.conn, ctx.index, table, ctx.job.column, workers=1, progress=ctx.progress,
+        skip=ctx.start, sink=lambda first, rows: _write_part(folder, first, rows),
+    )  # fmt: skip
+    rows = [row for p in _parts(folder) for row in json.loads(p.read_text("utf-8"))]
+    if len(rows) != len(table.rows):
+        raise GeocodeError(f"the job's parts hold {len(rows)} rows, not {len(table.rows)}")
+    write_table(folder / ctx.job.output, header, rows)
+    band = header.index("band")
+    shutil.rmtree(folder / "parts", ignore_errors=True)
+    return dict(Counter(row[band] for row in rows))
+
+
+#: The built-in kind: geocoding, resumed after the chunks in ``parts/``.
+GEOCODE = JobHandler(_geocode, lambda folder, _: _done_rows(folder))
+
+
 def run_job(
-    store: JobStore, job_id: str, conn: psycopg.Connection[Any], index: AddressIndex
+    store: JobStore,
+    job_id: str,
+    conn: psycopg.Connection[Any],
+    index: AddressIndex,
+    handlers: dict[str, JobHandler] | None = None,
 ) -> Job:
     """Run one job to the end (done or failed); its state on disk follows its progress.
 
-    Rows already in ``parts/`` (from an interrupted attempt) are not geocoded again.
+    Work an interrupted attempt finished (``handler.resume_from``) is not done again.
     """
     job = store.get(job_id)
     folder = store.root / job.id
-    done = _done_rows(folder)
+    handler = {"geocode": GEOCODE, **(handlers or {})}.get(job.kind)
+    done = handler.resume_from(folder, job) if handler is not None else 0
     job.status, job.started_at, job.done_rows = "running", _now(), done
     job.attempts += 1
     job.resumed_from.append(done)
     store.save(job)
     try:
+        if handler is None:
+            raise JobInputError(f"no handler runs jobs of kind {job.kind!r}")
         table = read_table(folder / job.input_name)
         job.rows = len(table.rows)
-
-        def progress(n: int) -> None:
-            job.done_rows += n
-            store.save(job)
-
-        header, _, _ = geocode_table(
-            conn, index, table, job.column, workers=1, progress=progress, skip=done,
-            sink=lambda first, rows: _write_part(folder, first, rows),
-        )  # fmt: skip
-        rows = [row for p in _parts(folder) for row in json.loads(p.read_text("utf-8"))]
-        if len(rows) != len(table.rows):
-            raise GeocodeError(f"the job's parts hold {len(rows)} rows, not {len(table.rows)}")
-        write_table(folder / job.output, header, rows)
-        band = header.index("band")
+        job.bands = handler.run(JobContext(job, store, table, conn, index, done))
         job.status, job.error = "done", None
-        job.bands = dict(Counter(row[band] for row in rows))
-        shutil.rmtree(folder / "parts", ignore_errors=True)
     except psycopg.OperationalError as exc:
         # The database went away: the job waits for it and resumes after its last finished
         # chunk (each chunk is written once, atomically, so no row is written twice).
-        logger.warning("geocoding job %s lost the database; it will resume", job.id)
+        logger.warning("%s job %s lost the database; it will resume", job.kind, job.id)
         job.error = f"the database was unavailable ({type(exc).__name__})"
         if job.attempts < MAX_ATTEMPTS:
             job.status = "queued"
@@ -244,7 +324,7 @@ def run_job(
             raise JobInterruptedError(job.id) from exc
         job.status = "failed"
     except Exception as exc:  # a job fails with its reason; the server goes on
-        logger.exception("geocoding job %s failed", job.id)
+        logger.exception("%s job %s failed", job.kind, job.id)
         job.status, job.error = "failed", str(exc) or type(exc).__name__
     job.finished_at = _now()
     store.save(job)
@@ -259,10 +339,12 @@ class JobRunner:
         store: JobStore,
         connect: Callable[[], psycopg.Connection[Any]],
         index: Callable[[psycopg.Connection[Any]], AddressIndex],
+        handlers: dict[str, JobHandler] | None = None,
     ) -> None:
         self.store = store
         self._connect = connect
         self._index = index
+        self._handlers = handlers or {}
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._thread: threading.Thread | None = None
 
@@ -290,10 +372,10 @@ class JobRunner:
                 return
             try:
                 with contextlib.closing(self._connect()) as conn:
-                    run_job(self.store, job_id, conn, self._index(conn))
+                    run_job(self.store, job_id, conn, self._index(conn), self._handlers)
             except (JobInterruptedError, psycopg.OperationalError):
                 # The database is away (restarting): try again in a while, in order.
                 time.sleep(RETRY_S)
                 self._queue.put(job_id)
             except Exception:  # the runner outlives any one job
-                logger.exception("geocoding job %s could not run", job_id)
+                logger.exception("job %s could not run", job_id)

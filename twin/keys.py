@@ -42,8 +42,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "edit_addresses": frozenset({"admin", "supervisor", "grid_worker"}),
     # Retire, merge and verify addresses.
     "verify_addresses": frozenset({"admin", "supervisor"}),
-    # Code geographic entities, place records in batches.
+    # Code geographic entities.
     "code": frozenset({"admin", "supervisor", "system"}),
+    # Place records (people, companies, events) into blocks (grid workers: in scope).
+    "place": frozenset({"admin", "supervisor", "grid_worker", "system"}),
     # Individual records (people, companies, events) and their review.
     "records": frozenset({"admin", "supervisor", "grid_worker"}),
     # Background jobs (geocoding files).

@@ -2,7 +2,7 @@
 
 ``GET /`` sends the browser to the viewer (``/viewer/app/index.html``, built from ``web/``),
 keeping the query string (``api_key``, ``lang``). The routes under ``/api/v1`` give the map its
-boundaries (``units``), the blocks panel its breadcrumb (``blocks/{code}``), the inspector a
+boundaries (``units``), the blocks panel its breadcrumb (``blocks/{code}/path``), the inspector a
 building's card, its rooms floor by floor and, for roles allowed individual records, the
 records placed in it (masked), and the search box its candidates.
 
@@ -78,7 +78,7 @@ def units(
     return JSONResponse(summary.units_geojson(conn, level, parent, k))
 
 
-@router.get("/api/v1/blocks/{code}")
+@router.get("/api/v1/blocks/{code}/path")
 def block(request: Request, conn: SyncConnDep, principal: ReadDep, code: str) -> JSONResponse:
     """Return the block path of a code (district → … → building) with each level's numbers."""
     return JSONResponse({"path": summary.block_path(conn, code, _k(request, principal, code))})

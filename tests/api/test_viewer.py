@@ -108,8 +108,8 @@ def test_units_and_blocks_name_bad_input(client: TestClient, street: dict[str, A
     assert res.status_code == 422 and "level 'city'" in res.json()["detail"]
     res = client.get("/api/v1/units?level=grid&parent=44x", headers=h)
     assert res.status_code == 422 and "parent '44x'" in res.json()["detail"]
-    assert client.get("/api/v1/blocks/4403069", headers=h).status_code == 422
-    assert client.get("/api/v1/blocks/440306099", headers=h).status_code == 404
+    assert client.get("/api/v1/blocks/4403069/path", headers=h).status_code == 422
+    assert client.get("/api/v1/blocks/440306099/path", headers=h).status_code == 404
     res = client.get("/api/v1/buildings/440306017001", headers=h)
     assert res.status_code == 422 and "19 digits" in res.json()["detail"]
     assert client.get("/api/v1/units?level=street").status_code == 401
@@ -117,7 +117,7 @@ def test_units_and_blocks_name_bad_input(client: TestClient, street: dict[str, A
 
 def test_block_path_from_district_to_building(client: TestClient, street: dict[str, Any]) -> None:
     code = street["building"]
-    path = _get(client, street, f"/api/v1/blocks/{code}")["path"]
+    path = _get(client, street, f"/api/v1/blocks/{code}/path")["path"]
     assert [p["level"] for p in path] == ["district", "street", "community", "grid", "building"]
     assert [p["code"] for p in path] == [code[:n] for n in (6, 9, 12, 14, 19)]
     assert path[0]["name"] == "宝安区" and path[1]["name"] == "新安街道"

@@ -12,11 +12,8 @@ import contextlib
 import csv
 import io
 import os
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +22,7 @@ import pytest
 
 from geocode.batch import CHUNK_ROWS
 from tests.conftest import fresh_database
+from tests.utils.server import Server, free_port, until
 from twin.db.cluster import LocalCluster
 from twin.db.connect import connect
 from twin.keys import create_key
@@ -32,23 +30,6 @@ from twin.keys import create_key
 pytestmark = pytest.mark.db
 ROWS = 40 * CHUNK_ROWS
 DB = "twin_resilience"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _until(check: Callable[[], Any], what: str, timeout: float = 120.0) -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        with contextlib.suppress(httpx.HTTPError):
-            found = check()
-            if found:
-                return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -59,31 +40,6 @@ def cluster(tmp_path: Path) -> Iterator[LocalCluster]:
         yield own
     finally:
         own.destroy()
-
-
-class Server:
-    """``twin serve`` in a child process, which the test may kill."""
-
-    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
-        self.env, self.port, self.log = env, port, log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "twin.cli.main", "serve", "--port", str(self.port)],
-                env=self.env, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        _until(lambda: httpx.get(f"{self.url}/healthz").status_code == 200, "the server")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(30)
 
 
 def test_a_job_survives_a_killed_server_and_a_postgresql_restart(
@@ -104,7 +60,7 @@ def test_a_job_survives_a_killed_server_and_a_postgresql_restart(
         writer.writerow([i, f"深圳市宝安区新安街道{communities[i % len(communities)]}{i % 97}号"])
     home = tmp_path / "home"
     env = os.environ | {"DATABASE_URL": cluster.url(DB), "TWIN_HOME": str(home)}
-    server = Server(env, _free_port(), tmp_path / "server.log")
+    server = Server(env, free_port(), tmp_path / "server.log")
     headers = {"Authorization": f"Bearer {key}"}
     try:
         server.start()
@@ -118,12 +74,12 @@ def test_a_job_survives_a_killed_server_and_a_postgresql_restart(
         def finished_chunks() -> int:
             return len(list(parts.glob("*.json"))) if parts.is_dir() else 0
 
-        _until(lambda: finished_chunks() >= 2, "two finished chunks")
+        until(lambda: finished_chunks() >= 2, "two finished chunks")
         server.kill()  # SIGKILL in the middle of the job
         killed_at = finished_chunks()
         assert 0 < killed_at < ROWS // CHUNK_ROWS
         server.start()
-        _until(lambda: finished_chunks() > killed_at + 1, "the job to go on")
+        until(lambda: finished_chunks() > killed_at + 1, "the job to go on")
         cluster.down()  # PostgreSQL restarts in the middle of the job
         time.sleep(1)
         cluster.up()
@@ -133,7 +89,7 @@ def test_a_job_survives_a_killed_server_and_a_postgresql_restart(
             body: dict[str, Any] = res.json() if res.status_code == 200 else {}
             return body if body.get("status") in ("done", "failed") else None
 
-        done = _until(state, "the job to finish", timeout=300)
+        done = until(state, "the job to finish", timeout=300)
         assert done["status"] == "done", done
         resumed = done["resumed_from"]
         assert resumed[0] == 0 and resumed[1] == killed_at * CHUNK_ROWS, resumed

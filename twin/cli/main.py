@@ -18,9 +18,11 @@ from twin.cli import demo as demo_cli
 from twin.cli import entity as entity_cli
 from twin.cli import generate as generate_cli
 from twin.cli import geocode as geocode_cli
+from twin.cli import grids as grids_cli
 from twin.cli import keys as keys_cli
 from twin.cli import load as load_cli
 from twin.cli import parse as parse_cli
+from twin.cli import place as place_cli
 from twin.cli import serve as serve_cli
 from twin.cli import threed as threed_cli
 from twin.cli import tiles as tiles_cli
@@ -39,6 +41,7 @@ app.add_typer(address_cli.app, name="address")
 app.add_typer(entity_cli.app, name="entity")
 app.add_typer(tiles_cli.app, name="tiles")
 app.add_typer(keys_cli.app, name="keys")
+app.add_typer(grids_cli.app, name="grids")
 app.add_typer(threed_cli.app, name="3d")
 app.add_typer(load_cli.import_app, name="import")
 app.command("serve")(serve_cli.serve)
@@ -46,6 +49,8 @@ app.command("demo")(demo_cli.demo)
 app.command("generate")(generate_cli.generate)
 app.command("parse")(parse_cli.parse)
 app.command("geocode")(geocode_cli.geocode)
+app.command("place")(place_cli.place)
+app.command("refresh-placements")(place_cli.refresh_placements)
 
 
 @app.command()

@@ -33,7 +33,7 @@ export class BlocksPanel {
       this.render();
       return;
     }
-    const { path } = await getJson(`/api/v1/blocks/${code}`);
+    const { path } = await getJson(`/api/v1/blocks/${code}/path`);
     await this.showPath(path, { fly });
   }
 

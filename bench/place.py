@@ -1,0 +1,190 @@
+"""Benchmark of placement: points in polygons against named baselines, and records per second
+end to end.
+
+Run: ``.venv/bin/python -m bench.place [--scale small|medium] [--points 200000]``
+
+In a scratch database of the project's local cluster (``TWIN_HOME``, default ``.twin``) it
+loads the administrative units, generates the demo street (``small``) or district
+(``medium``) of Bao'an, draws random points in the generated buildings' bounding boxes (most
+inside a footprint, some between buildings) and times, in the same run on the same points:
+
+1. **placement's coordinate path** (:meth:`PgPlacementRepository.locate_points`: COPY, then
+   a lateral look-up of the finest building or unit per point), chunk by chunk as
+   ``twin place`` runs it;
+2. baseline **PostGIS join**: one ``INSERT … SELECT`` with ``ST_Contains`` per point against
+   the buildings (buildings only, no fall-back to units);
+3. baseline **geopandas** ``sjoin`` (points within footprints, buildings only), after reading
+   the footprints;
+4. baseline **shapely STRtree** ``query(predicate="within")`` (buildings only).
+
+Then end to end (``place_table``: checking, locating, storing records and placements, the
+count triggers), in records per second: people by address (the geocoder), companies by code,
+events by coordinates. The city is extrapolated from those rates (20 million people, 3
+million companies), and said to be an extrapolation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import time
+from typing import Any
+
+import numpy as np
+
+import shapely
+
+from bench.common import scratch_database, write_results
+from blocks.placement.repository import PgPlacementRepository
+from blocks.placement.service import CHUNK_ROWS, place_table
+from geocode.batch import Table
+from geocode.service import Geocoder
+from twin.db.connect import connect
+from twin.load.admin import load_admin
+from twin.synth.run import generate
+
+DISTRICT, STREET = "440306", "440306017"
+CITY_PEOPLE, CITY_COMPANIES = 20_000_000, 3_000_000
+
+
+def _points(conn: Any, n: int, rng: np.random.Generator) -> np.ndarray[Any, Any]:
+    boxes = np.array(conn.execute(
+        "SELECT ST_XMin(footprint), ST_YMin(footprint), ST_XMax(footprint), ST_YMax(footprint) "
+        "FROM twin.building ORDER BY code"
+    ).fetchall())  # fmt: skip
+    pick = boxes[rng.integers(0, len(boxes), n)]
+    x = rng.uniform(pick[:, 0], pick[:, 2])
+    y = rng.uniform(pick[:, 1], pick[:, 3])
+    return np.column_stack([x, y])
+
+
+def _ours(conn: Any, xy: np.ndarray[Any, Any]) -> tuple[float, int]:
+    repo = PgPlacementRepository(conn)
+    started, found = time.perf_counter(), 0
+    for lo in range(0, len(xy), CHUNK_ROWS):
+        chunk = [(lo + i, float(x), float(y)) for i, (x, y) in enumerate(xy[lo : lo + CHUNK_ROWS])]
+        codes = repo.locate_points(chunk)
+        found += sum(len(c) == 19 for c in codes.values())
+        conn.commit()
+    return time.perf_counter() - started, found
+
+
+def _postgis_join(conn: Any, xy: np.ndarray[Any, Any]) -> tuple[float, int]:
+    started = time.perf_counter()
+    conn.execute("CREATE TEMP TABLE pts (id integer, geom geometry(Point, 4326))")
+    with conn.cursor().copy("COPY pts (id, geom) FROM STDIN") as copy:
+        for i, (x, y) in enumerate(xy):
+            copy.write_row((i, f"SRID=4326;POINT({x} {y})"))
+    conn.execute("CREATE TEMP TABLE hits AS SELECT p.id, b.code FROM pts p "
+                 "JOIN twin.building b ON ST_Contains(b.footprint, p.geom)")  # fmt: skip
+    (found,) = conn.execute("SELECT count(DISTINCT id) FROM hits").fetchone()
+    seconds = time.perf_counter() - started
+    conn.execute("DROP TABLE pts, hits")
+    conn.commit()
+    return seconds, found
+
+
+def _footprints(conn: Any) -> tuple[list[str], np.ndarray[Any, Any]]:
+    rows = conn.execute("SELECT code, ST_AsBinary(footprint) FROM twin.building").fetchall()
+    return [r[0] for r in rows], shapely.from_wkb([r[1] for r in rows])
+
+
+def _geopandas(conn: Any, xy: np.ndarray[Any, Any]) -> tuple[float, int]:
+    import geopandas as gpd
+
+    started = time.perf_counter()
+    codes, geoms = _footprints(conn)
+    polys = gpd.GeoDataFrame({"code": codes}, geometry=geoms, crs=4326)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=4326)
+    joined = gpd.sjoin(pts, polys, predicate="within", how="inner")
+    return time.perf_counter() - started, int(joined.index.nunique())
+
+
+def _strtree(conn: Any, xy: np.ndarray[Any, Any]) -> tuple[float, int]:
+    started = time.perf_counter()
+    _, geoms = _footprints(conn)
+    tree = shapely.STRtree(geoms)
+    pts = shapely.points(xy)
+    hits = tree.query(pts, predicate="within")
+    return time.perf_counter() - started, int(np.unique(hits[0]).size)
+
+
+def _pip(conn: Any, xy: np.ndarray[Any, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, fn in (("placement_coordinate_path", _ours), ("postgis_insert_select_join",
+                     _postgis_join), ("geopandas_sjoin", _geopandas),
+                     ("shapely_strtree", _strtree)):  # fmt: skip
+        seconds, found = fn(conn, xy)
+        out[name] = {"seconds": round(seconds, 3), "points_per_s": round(len(xy) / seconds),
+                     "in_a_building": found}  # fmt: skip
+    return out
+
+
+def _truth(conn: Any, kind: str) -> list[tuple[Any, ...]]:
+    return conn.execute(
+        "SELECT t.source_id, t.messy_address, t.room_code, t.building_code FROM twin.synth_truth t "
+        "WHERE t.record_kind = %s ORDER BY t.source_id", (kind,)
+    ).fetchall()  # fmt: skip
+
+
+def _end_to_end(conn: Any, xy: np.ndarray[Any, Any]) -> dict[str, Any]:
+    geocoder = Geocoder.from_db(conn)
+    conn.commit()
+    people = _truth(conn, "person")
+    companies = _truth(conn, "legal_entity")
+    tables = {
+        "people_by_address": ("person", Table(["id", "地址"], [[p[0], p[1]] for p in people])),
+        "companies_by_code": ("company", Table(["id", "名称", "code"],
+                                               [[c[0], "公司", c[2]] for c in companies])),
+        "events_by_point": ("event", Table(["id", "事件类型", "发生时间", "lon", "lat"],
+                            [[f"E{i}", "噪音扰民", "2025-05-01", x, y]
+                             for i, (x, y) in enumerate(xy[: len(people)])])),
+    }  # fmt: skip
+    out = {}
+    for name, (kind, table) in tables.items():
+        summary = place_table(conn, geocoder.geocode_many, table, kind=kind, source="bench",
+                              actor="bench")  # fmt: skip
+        out[name] = summary.as_dict()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", choices=("small", "medium"), default="small")
+    parser.add_argument("--points", type=int, default=200_000)
+    args = parser.parse_args()
+    load_before = os.getloadavg()[0]
+    _, conninfo = scratch_database("twin_bench_place")
+    with contextlib.closing(connect(conninfo)) as conn:
+        load_admin(conn)
+        conn.commit()
+        generate(conn, DISTRICT, args.scale, 1, street=STREET if args.scale == "small" else None)
+        conn.commit()
+        (n_buildings,) = conn.execute("SELECT count(*) FROM twin.building").fetchone()
+        xy = _points(conn, args.points, np.random.default_rng(7))
+        conn.commit()
+        pip = _pip(conn, xy)
+        e2e = _end_to_end(conn, xy)
+    ours = pip["placement_coordinate_path"]["points_per_s"]
+    rates = {k: v["rows_per_second"] for k, v in e2e.items()}
+    figures = {
+        "scale": args.scale, "buildings": n_buildings, "points": args.points,
+        "points_in_polygons": pip,
+        "ratio_ours_to_baselines": {k: round(ours / v["points_per_s"], 2)
+                                    for k, v in pip.items() if k != "placement_coordinate_path"},
+        "end_to_end_records_per_s": e2e,
+        "city_extrapolation": {
+            "method": "extrapolated from this run's end-to-end rates (not measured on the city)",
+            "people_by_address_min": round(CITY_PEOPLE / rates["people_by_address"] / 60, 1),
+            "companies_by_code_min": round(CITY_COMPANIES / rates["companies_by_code"] / 60, 1),
+            "people_by_point_min": round(CITY_PEOPLE / rates["events_by_point"] / 60, 1),
+        },
+        "load_average_1min": {"before": round(load_before, 1),
+                              "after": round(os.getloadavg()[0], 1)},
+    }  # fmt: skip
+    write_results(f"place-{args.scale}", figures)
+
+
+if __name__ == "__main__":
+    main()

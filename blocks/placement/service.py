@@ -1,0 +1,258 @@
+"""Placing records (落图入块): checked rows in, records and placements stored, one answer per row.
+
+:func:`place_rows` places one batch in the caller's transaction (the API's batch route);
+:func:`place_table` places a whole table file in chunks, each chunk its own transaction, so
+a file of millions of rows is stored chunk by chunk and a job that stops can resume after the
+last stored chunk. Re-placing the same records (same kind, source and record ids) updates
+them and their placements; it never adds them twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from psycopg.pq import TransactionStatus
+
+from blocks.coding.model import RowProblem
+from blocks.placement.locate import locate
+from blocks.placement.model import PlaceResult, Status
+from blocks.placement.prepare import prepare_rows, resolve_columns
+from blocks.placement.repository import PgPlacementRepository
+from twin.crs import WGS84, bd09_to_wgs84, gcj02_to_wgs84, parse_crs
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    import psycopg
+
+    from blocks.placement.locate import Matcher
+    from blocks.placement.model import Located, PlaceInput
+    from blocks.placement.repository import PlacementRepository
+    from geocode.batch import Table
+    from twin.keys import Principal
+
+#: Rows per chunk of a file (one transaction each).
+CHUNK_ROWS = 5_000
+
+
+@dataclass
+class PlaceSummary:
+    """What a placement run did."""
+
+    rows: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    methods: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    #: Advice about the input as a whole (coordinates that look like GCJ-02 or BD-09).
+    hints: list[str] = field(default_factory=list)
+
+    @property
+    def rows_per_second(self) -> float:
+        """Throughput of the whole run (checking, locating, storing)."""
+        return self.rows / self.seconds if self.seconds else 0.0
+
+    def add(self, results: Sequence[PlaceResult]) -> None:
+        """Count a chunk's results."""
+        self.rows += len(results)
+        self.statuses.update(r.status for r in results)
+        self.methods.update(r.method for r in results if r.method and r.status != "invalid")
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready counts."""
+        return {"rows": self.rows, "statuses": dict(sorted(self.statuses.items())),
+                "methods": dict(sorted(self.methods.items())),
+                "seconds": round(self.seconds, 3),
+                "rows_per_second": round(self.rows_per_second, 1), "hints": self.hints}  # fmt: skip
+
+    def line(self) -> str:
+        """One line for people."""
+        s, m = self.statuses, self.methods
+        how = ", ".join(f"{n:,} by {k}" for k, n in sorted(m.items()))
+        return (f"{self.rows:,} rows: {s['placed']:,} placed, {s['review']:,} to review, "
+                f"{s['rejected']:,} rejected, {s['invalid']:,} invalid ({how or 'none placed'}); "
+                f"{self.rows_per_second:,.0f} rows/s"
+                + "".join(f"\nhint: {h}" for h in self.hints))  # fmt: skip
+
+
+def _status(band: str) -> Status:
+    return "placed" if band == "accept" else "review" if band == "review" else "rejected"
+
+
+def _check_scope(
+    repo: PlacementRepository,
+    rows: Sequence[PlaceInput],
+    located: Sequence[Located],
+    kind: str,
+    source: str,
+    scope: Principal,
+) -> None:
+    """Keep a scoped key's rows inside its scope: where they land, and where they were."""
+    ids = [r.source_id for r in rows if r.is_valid and r.source_id]
+    before = repo.placed(kind, source, ids)
+    for rec, loc in zip(rows, located, strict=True):
+        if not rec.is_valid:
+            continue
+        p = loc.path
+        if not scope.covers(p.grid, p.community, p.building, p.room):
+            shown = p.deepest or "no block"
+            rec.errors.append(RowProblem("scope", f"placed in {shown}, outside this key's "
+                                         f"scope ({scope.scope_code})"))  # fmt: skip
+        old = before.get(rec.source_id or "")
+        if old is not None and not scope.covers(old.grid, old.community, old.building, old.room):
+            rec.errors.append(RowProblem("id", f"{rec.source_id!r} is placed outside this "
+                                         f"key's scope ({scope.scope_code})"))  # fmt: skip
+
+
+def place_with(
+    repo: PlacementRepository,
+    matcher: Matcher,
+    rows: Sequence[PlaceInput],
+    kind: str,
+    source: str,
+    actor: str,
+    scope: Principal | None = None,
+) -> list[PlaceResult]:
+    """Locate checked rows, store the valid ones, and answer every row in order.
+
+    With a scoped key (``scope``), rows that land outside its scope, or whose record is
+    placed outside it already, are not stored (``scope`` / ``id`` problems).
+    """
+    located = locate(repo, matcher, rows, kind)
+    if scope is not None and scope.scope_code is not None:
+        _check_scope(repo, rows, located, kind, source, scope)
+    valid = [(r, loc) for r, loc in zip(rows, located, strict=True) if r.is_valid]
+    stored = {s.row: s for s in repo.write(kind, source, actor, valid)}
+    out = []
+    for rec, loc in zip(rows, located, strict=True):
+        problems = rec.errors + rec.warnings
+        s = stored.get(rec.row)
+        if s is None:
+            why = "; ".join(f"{p.field}: {p.message}" for p in rec.errors) or None
+            out.append(
+                PlaceResult(rec.row, rec.source_id, "invalid", reason=why, problems=problems)
+            )
+            continue
+        result = PlaceResult(
+            rec.row, rec.source_id, _status(s.band), s.method, s.confidence, s.band, s.path,
+            loc.reason, s.record_id, s.placement_id, problems,
+        )  # fmt: skip
+        out.append(result)
+    return out
+
+
+def place_rows(
+    conn: psycopg.Connection[Any],
+    matcher: Matcher,
+    header: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    kind: str,
+    source: str,
+    actor: str,
+    columns: Mapping[str, str | None] | None = None,
+    crs: str = "EPSG:4326",
+    scope: Principal | None = None,
+) -> list[PlaceResult]:
+    """Place one batch of rows (cells under ``header``) in the caller's transaction.
+
+    Raises
+    ------
+    blocks.errors.PlacementInputError
+        When the columns offer nothing to place by, or an explicit column is missing.
+    """
+    cols = resolve_columns(header, kind, columns or {}, crs)
+    checked = prepare_rows(header, rows, cols, kind)
+    return place_with(PgPlacementRepository(conn), matcher, checked, kind, source, actor, scope)
+
+
+def place_table(
+    conn: psycopg.Connection[Any],
+    matcher: Matcher,
+    table: Table,
+    *,
+    kind: str,
+    source: str,
+    actor: str,
+    columns: Mapping[str, str | None] | None = None,
+    crs: str = "EPSG:4326",
+    start_row: int = 0,
+    chunk_rows: int = CHUNK_ROWS,
+    on_chunk: Callable[[list[PlaceResult]], None] | None = None,
+    scope: Principal | None = None,
+) -> PlaceSummary:
+    """Place a table chunk by chunk, each chunk committed; start at data row ``start_row``.
+
+    ``on_chunk`` gets each chunk's results after its commit (progress, the report). Record
+    ids that repeat across chunks are caught too: a later row is invalid, naming the first.
+    A transaction the caller left open (reads) is committed first: each chunk must be a
+    transaction of its own, not a savepoint of one that might never be committed.
+    """
+    if conn.info.transaction_status != TransactionStatus.IDLE:
+        conn.commit()
+    started = time.perf_counter()
+    cols = resolve_columns(table.columns, kind, columns or {}, crs)
+    summary = PlaceSummary()
+    repo = PgPlacementRepository(conn)
+    first_row: dict[str, int] = {}
+    for lo in range(start_row, len(table.rows), chunk_rows):
+        hi = min(lo + chunk_rows, len(table.rows))
+        problems = {i - lo: p for i, p in table.problems.items() if lo <= i < hi}
+        checked = prepare_rows(table.columns, table.rows[lo:hi], cols, kind, problems, lo + 1)
+        _repeats_across_chunks(checked, first_row)
+        if lo == start_row and parse_crs(cols.crs_name) == WGS84:
+            summary.hints += datum_hints(repo, checked)
+        with conn.transaction():
+            results = place_with(repo, matcher, checked, kind, source, actor, scope)
+        summary.add(results)
+        if on_chunk is not None:
+            on_chunk(results)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+#: Points a datum hint needs at least, and the share that must land in no building as given.
+HINT_MIN_POINTS, HINT_MISSED_SHARE = 20, 0.5
+
+
+def datum_hints(repo: PlacementRepository, rows: Sequence[PlaceInput]) -> list[str]:
+    """Say when points given as WGS84 look like GCJ-02 or BD-09.
+
+    Such points land a few hundred metres off: mostly in no building as given, mostly in
+    buildings when read in the other datum.
+    """
+    pts = [(r.row, r.lon, r.lat) for r in rows if r.lon is not None and r.lat is not None]
+    if len(pts) < HINT_MIN_POINTS:
+        return []
+    lon = np.array([p[1] for p in pts])
+    lat = np.array([p[2] for p in pts])
+
+    def in_buildings(x: Any, y: Any) -> int:
+        moved = [(p[0], float(a), float(b)) for p, a, b in zip(pts, x, y, strict=True)]
+        return sum(len(c) == 19 for c in repo.locate_points(moved).values())
+
+    as_given = in_buildings(lon, lat)
+    if as_given >= HINT_MISSED_SHARE * len(pts):
+        return []
+    hints = []
+    for name, convert in (("gcj02", gcj02_to_wgs84), ("bd09", bd09_to_wgs84)):
+        read_so = in_buildings(*convert(lon, lat))
+        if read_so >= 2 * max(as_given, 1) and read_so >= HINT_MISSED_SHARE * len(pts):
+            hints.append(
+                f"{len(pts) - as_given} of {len(pts)} points land in no building as WGS84, "
+                f"but {read_so} do when read as {name}: were they {name}? Place again with "
+                f"--crs {name}."
+            )
+    return hints
+
+
+def _repeats_across_chunks(rows: Sequence[PlaceInput], first_row: dict[str, int]) -> None:
+    for rec in rows:
+        if rec.source_id is None or not rec.is_valid:
+            continue
+        seen = first_row.setdefault(rec.source_id, rec.row)
+        if seen != rec.row:
+            rec.errors.append(RowProblem("id", f"{rec.source_id!r} repeats row {seen}"))

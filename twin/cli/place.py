@@ -1,0 +1,100 @@
+"""``twin place FILE`` (people, companies or events into blocks) and ``twin refresh-placements``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from blocks.placement.locate import Matcher
+    from geocode.index import AddressIndex
+
+
+def _matcher(index: AddressIndex, workers: int) -> Matcher:
+    from geocode.batch import match_texts
+
+    def match_all(texts: list[str]) -> list[Any]:
+        return [r for chunk in match_texts(index, texts, workers) for r in chunk]
+
+    return match_all
+
+
+_CRS_HELP = "CRS of lon/lat: EPSG:4326, EPSG:4547, gcj02, bd09..."
+_REPORT_HELP = "Write one line per row (.csv, .xlsx, .parquet)."
+
+
+def place(
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX, GeoPackage, GeoJSON or Parquet.")],
+    kind: Annotated[str, typer.Option(help="person, company or event.")],
+    address_column: Annotated[str | None, typer.Option(help="Address column.")] = None,
+    code_column: Annotated[
+        str | None, typer.Option(help="Column of block or address codes.")
+    ] = None,
+    id_column: Annotated[str | None, typer.Option(help="Record id column.")] = None,
+    lon: Annotated[str | None, typer.Option("--lon", help="Longitude (x) column.")] = None,
+    lat: Annotated[str | None, typer.Option("--lat", help="Latitude (y) column.")] = None,
+    crs: Annotated[str, typer.Option(help=_CRS_HELP)] = "EPSG:4326",
+    source: Annotated[
+        str | None, typer.Option(help="Source of the ids (default: file name).")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", "-o", dir_okay=False, help=_REPORT_HELP)
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Geocoding processes.")] = 2,
+) -> None:
+    """Place each record by its code, else its address, else its coordinates.
+
+    Re-running with the same file (same source and ids) updates what it placed. A progress
+    bar runs meanwhile; a summary ends it, and ``--report`` keeps every row's answer.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from blocks.placement.model import REPORT_COLUMNS
+    from blocks.placement.service import place_table
+    from geocode.batch import read_table, write_table
+    from geocode.index import load_index
+    from twin.cli.common import database
+
+    table = read_table(file)
+    columns = {"address": address_column, "code": code_column, "id": id_column,
+               "lon": lon, "lat": lat}  # fmt: skip
+    lines: list[list[Any]] = []
+    with database(actor=f"twin place {file.name}") as conn:
+        index = load_index(conn)
+        conn.commit()
+        bar_columns = (
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+        )
+        with Progress(*bar_columns, TimeRemainingColumn(), transient=True) as bar:
+            task = bar.add_task(f"placing {kind}", total=len(table.rows))
+
+            def chunk_done(results: list[Any]) -> None:
+                bar.advance(task, len(results))
+                if report is not None:
+                    lines.extend([r.as_dict()[c] for c in REPORT_COLUMNS] for r in results)
+
+            summary = place_table(conn, _matcher(index, workers), table, kind=kind,
+                                  source=source or file.stem, actor=f"twin place {file.name}",
+                                  columns=columns, crs=crs, on_chunk=chunk_done)  # fmt: skip
+    if report is not None:
+        write_table(report, REPORT_COLUMNS, lines)
+    typer.echo(f"{file}: {summary.line()}")
+
+
+def refresh_placements(
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Geocoding processes.")] = 2,
+) -> None:
+    """Re-place only the records whose address was changed or retired since they were placed."""
+    from blocks.placement.refresh import refresh_placements as refresh
+    from geocode.index import load_index
+    from twin.cli.common import database
+
+    with database(actor="twin refresh-placements") as conn:
+        index = load_index(conn)
+        summary = refresh(conn, _matcher(index, workers), "twin refresh-placements")
+        conn.commit()
+    typer.echo(summary.line())
