@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 
+from blocks.placement.generated import place_generated
 from twin.db.cluster import LocalCluster
 from twin.db.connect import connect
 from twin.synth.run import generate
-
-PLACE_FROM_TRUTH = Path(__file__).parents[1] / "fixtures" / "place_from_truth.sql"
 
 
 def placed_street(cluster: LocalCluster, name: str) -> str:
@@ -25,7 +23,7 @@ def placed_street(cluster: LocalCluster, name: str) -> str:
         generate(conn, "440306", "small", 1)
     # A connection of its own: the generator's may skip triggers (the block counts' among them).
     with contextlib.closing(connect(conninfo)) as conn:
-        placed = conn.execute(PLACE_FROM_TRUTH.read_text(encoding="utf-8")).rowcount
+        placed = place_generated(conn, "tests")
         conn.commit()
     assert placed > 10_000, placed
     return cluster.url(name)
