@@ -166,10 +166,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--server-workers", type=int, default=1, help="uvicorn processes")
     args = parser.parse_args()
     cluster, conninfo = scratch_database("twin_bench_load")
     figures: dict[str, Any] = {"scale": args.scale, "seed": args.seed, "district": DISTRICT,
-                               "mix": MIX}  # fmt: skip
+                               "mix": MIX, "server_workers": args.server_workers}  # fmt: skip
     with contextlib.closing(connect(conninfo)) as conn:
         load_admin(conn)
         conn.commit()
