@@ -81,7 +81,10 @@ async def lend_tile_connection(app: Any) -> AsyncIterator[psycopg.AsyncConnectio
 
 
 async def get_conn(request: Request) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-    """Lend a pooled connection for one request; 503 when the database does not answer."""
+    """Lend a pooled connection for one request; 503 when the database does not answer.
+
+    The connection is in autocommit mode: for reads (a write needs ``conn.transaction()``).
+    """
     async with lend_connection(request) as conn:
         yield conn
 
