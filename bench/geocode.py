@@ -134,9 +134,11 @@ def _memory(conn: Any) -> dict[str, Any]:
             round(per_room * CITY_ROOMS / 1e9, 2)}  # fmt: skip
 
 
-def _http(url: str, key: str, queries: list[str], clients: int = 8) -> dict[str, Any]:
+def _http(
+    url: str, key: str, queries: list[str], clients: int = 8, workers: int = 1
+) -> dict[str, Any]:
     auth = {"Authorization": f"Bearer {key}"}
-    with api_server(url) as base:
+    with api_server(url, workers=workers) as base:
         for _ in range(300):
             with contextlib.suppress(httpx.HTTPError):
                 warm = httpx.get(f"{base}/api/v1/geocode", params={"q": queries[0]}, headers=auth)
@@ -163,7 +165,7 @@ def _http(url: str, key: str, queries: list[str], clients: int = 8) -> dict[str,
             t.join()
         wall = time.perf_counter() - started
     times.sort()
-    return {"clients": clients, "queries": len(times), "per_second": round(len(times) / wall, 1),
+    return {"clients": clients, "server_workers": workers, "queries": len(times), "per_second": round(len(times) / wall, 1),
             "p50_ms": round(statistics.median(times) * 1000, 2),
             "p99_ms": round(times[int(0.99 * (len(times) - 1))] * 1000, 2)}  # fmt: skip
 
@@ -175,6 +177,7 @@ def main() -> None:
     parser.add_argument("--baseline-queries", type=int, default=300)
     parser.add_argument("--http-queries", type=int, default=2000)
     parser.add_argument("--speed-rows", type=int, default=100_000)
+    parser.add_argument("--server-workers", type=int, default=1, help="uvicorn processes")
     args = parser.parse_args()
     cluster, conninfo = scratch_database("twin_bench_geocode")
     figures: dict[str, Any] = {"scale": args.scale, "seed": args.seed, "district": "440306"}
@@ -217,7 +220,9 @@ def main() -> None:
         key, _ = create_key(conn, name="bench", role="system", created_by="bench.geocode",
                             rate_per_minute=10**6)  # fmt: skip
         conn.commit()
-    figures["http"] = _http(cluster.url("twin_bench_geocode"), key, queries)
+    figures["http"] = _http(
+        cluster.url("twin_bench_geocode"), key, queries, workers=args.server_workers
+    )
     write_results("geocode", figures)
 
 
