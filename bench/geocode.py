@@ -165,7 +165,8 @@ def _http(
             t.join()
         wall = time.perf_counter() - started
     times.sort()
-    return {"clients": clients, "server_workers": workers, "queries": len(times), "per_second": round(len(times) / wall, 1),
+    return {"clients": clients, "server_workers": workers, "queries": len(times),
+            "per_second": round(len(times) / wall, 1),
             "p50_ms": round(statistics.median(times) * 1000, 2),
             "p99_ms": round(times[int(0.99 * (len(times) - 1))] * 1000, 2)}  # fmt: skip
 
