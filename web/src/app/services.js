@@ -10,6 +10,12 @@ import { COOL, classColour, classLegend, countBreaks, drawLegend } from "./stats
 /** The kinds the analysis knows norms for (blocks/placement/services.py). */
 export const SERVICE_KINDS = ["school", "clinic"];
 
+/** A legend class of capacity per 1,000 residents ([lo, hi): the first is "no capacity"). */
+function classLabel(lo, hi) {
+  if (hi === undefined) return `≥ ${fmt(lo)}`;
+  return lo === 0 && hi === 1 ? "0" : `${fmt(lo)}–${fmt(hi)}`;
+}
+
 export class ServicesPanel {
   constructor({ root, map, state, communities, onUnit }) {
     this.root = root;
@@ -63,7 +69,7 @@ export class ServicesPanel {
     });
     drawLegend(
       this.$("#services-legend"),
-      classLegend(breaks, (lo, hi) => (hi === undefined ? `≥ ${fmt(lo)}` : `${fmt(lo)}–${fmt(hi)}`), COOL).filter(
+      classLegend(breaks, classLabel, COOL).filter(
         ([, label]) => label !== t("withheldLong"),
       ),
     );
@@ -78,6 +84,7 @@ export class ServicesPanel {
           const td = document.createElement("td");
           td.textContent = text;
           if (i === 0) {
+            td.title = text;
             const swatch = document.createElement("i");
             swatch.className = "swatch";
             swatch.style.background = classColour(value(r), breaks, COOL);
