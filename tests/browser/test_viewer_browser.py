@@ -194,8 +194,20 @@ def test_viewer_search_inspector_floors_breadcrumb_and_language(
 def test_a_planner_types_a_key_and_sees_counts_but_no_records(
     base: str, facts: dict[str, Any], tmp_path: Path
 ) -> None:
-    r = _run(base, facts, tmp_path, "planner", typed=True, steps=["load", "click", "review"],
-             records=False, suffix="-planner")  # fmt: skip
+    with contextlib.closing(connect(facts["url"])) as conn:
+        events = dict(
+            conn.execute(
+                "SELECT u.code, coalesce(c.events, 0) FROM twin.admin_unit u "
+                "LEFT JOIN twin.block_counts c ON c.code = u.code "
+                "WHERE u.level = 'grid' AND u.geom IS NOT NULL"
+            ).fetchall()
+        )
+    few = sorted(code for code, n in events.items() if 0 < n < 5)
+    assert few, "no grid has 1 to 4 events"
+    community = few[0][:12]
+    r = _run(base, facts, tmp_path, "planner", typed=True,
+             steps=["load", "click", "review", "thematic"], records=False, suffix="-planner",
+             thematicCommunity=community, thematicGridStat="events")  # fmt: skip
     assert r["keyPrompt"] == "请输入 API 密钥"
     assert r["inspected"] == facts["target"]["code"]
     assert r["inspectedCounts"]["people"] == f"{facts['people']:,}"  # over 5: shown
@@ -203,6 +215,17 @@ def test_a_planner_types_a_key_and_sees_counts_but_no_records(
     # The review queue holds people's records: a planner gets the note, no queue.
     assert r["reviewNoteShown"] is True and "无权查看" in r["reviewNote"]
     assert r["reviewItems"] == 0
+    # The thematic map of the community's grids by events: counts of 1 to 4 are withheld for a
+    # planner, listed as withheld (never 0) and filled grey; the others shown as they are.
+    rows = {row["code"]: row for row in r["thematicGridStat"]["rows"]}
+    assert set(rows) == {code for code in events if code.startswith(community)}
+    for code, row in rows.items():
+        n = events[code]
+        if 0 < n < 5:
+            assert (row["value"], row["text"]) == ("withheld", "不公开（<5）"), (code, n, row)
+        else:
+            assert row["value"] == str(n), (code, n, row)
+    assert any(row["value"] == "withheld" for row in rows.values())
 
 
 @pytest.fixture

@@ -223,7 +223,7 @@ STEPS.thematic = async (page, opts, result, shot) => {
   await page.selectOption("#thematic-stat", "renting");
   result.thematicRenting = await read();
   // Into a community: its grids.
-  const community = result.thematic.rows[0].code;
+  const community = opts.thematicCommunity || result.thematic.rows[0].code;
   const before = result.thematic.level;
   await page.evaluate((code) => window.twinApp.blocks.show(code), community);
   // The map follows the blocks panel: now the grids of that community.
@@ -234,6 +234,11 @@ STEPS.thematic = async (page, opts, result, shot) => {
   await settle(page);
   result.thematicGrids = await read();
   await shot(`thematic-grids${opts.suffix || ""}`);
+  if (opts.thematicGridStat) {
+    await page.selectOption("#thematic-stat", opts.thematicGridStat);
+    result.thematicGridStat = await read();
+    await shot(`thematic-${opts.thematicGridStat}${opts.suffix || ""}`);
+  }
   await page.selectOption("#thematic-stat", "people");
 };
 
