@@ -150,7 +150,7 @@ def test_viewer_search_inspector_floors_breadcrumb_and_language(
         )
     # Loaded through / (the key left the address bar), Chinese by default.
     assert r["location"] == "/viewer/app/index.html" and r["webgl2"] is True
-    assert r["lang"] == "zh-CN" and r["tabs"] == ["区块", "图层"]
+    assert r["lang"] == "zh-CN" and r["tabs"] == ["区块", "图层", "待审核", "专题图", "公共服务"]
     assert r["legend"][0] == "0" and len(r["legend"]) == 6 and r["scale"].endswith("m")
     assert r["districts"] == ["440306"]
     # Search: debounced (one request or two for the whole text), candidates with their level
@@ -185,7 +185,8 @@ def test_viewer_search_inspector_floors_breadcrumb_and_language(
     assert r["communityNumbers"]["people"] == f"{facts['community_people']:,}"
     assert set(r["grids"]) == facts["grids"]
     # English.
-    assert r["langAfter"] == "en" and r["tabsAfter"] == ["Blocks", "Layers"]
+    tabs = ["Blocks", "Layers", "Review", "Thematic", "Services"]
+    assert r["langAfter"] == "en" and r["tabsAfter"] == tabs
     assert r["placeholderAfter"].startswith("Search") and r["crumbsAfter"][0] == "Shenzhen"
     assert "Building code" in r["inspectorAfter"] and r["legendAfter"] == "People"
 
@@ -193,9 +194,108 @@ def test_viewer_search_inspector_floors_breadcrumb_and_language(
 def test_a_planner_types_a_key_and_sees_counts_but_no_records(
     base: str, facts: dict[str, Any], tmp_path: Path
 ) -> None:
-    r = _run(base, facts, tmp_path, "planner", typed=True, steps=["load", "click"],
-             records=False, suffix="-planner")  # fmt: skip
+    with contextlib.closing(connect(facts["url"])) as conn:
+        events = dict(
+            conn.execute(
+                "SELECT u.code, coalesce(c.events, 0) FROM twin.admin_unit u "
+                "LEFT JOIN twin.block_counts c ON c.code = u.code "
+                "WHERE u.level = 'grid' AND u.geom IS NOT NULL"
+            ).fetchall()
+        )
+    few = sorted(code for code, n in events.items() if 0 < n < 5)
+    assert few, "no grid has 1 to 4 events"
+    community = few[0][:12]
+    r = _run(base, facts, tmp_path, "planner", typed=True,
+             steps=["load", "click", "review", "thematic"], records=False, suffix="-planner",
+             thematicCommunity=community, thematicGridStat="events")  # fmt: skip
     assert r["keyPrompt"] == "请输入 API 密钥"
     assert r["inspected"] == facts["target"]["code"]
     assert r["inspectedCounts"]["people"] == f"{facts['people']:,}"  # over 5: shown
     assert r["noRecords"] == "当前角色无权查看个人记录"
+    # The review queue holds people's records: a planner gets the note, no queue.
+    assert r["reviewNoteShown"] is True and "无权查看" in r["reviewNote"]
+    assert r["reviewItems"] == 0
+    # The thematic map of the community's grids by events: counts of 1 to 4 are withheld for a
+    # planner, listed as withheld (never 0) and filled grey; the others shown as they are.
+    rows = {row["code"]: row for row in r["thematicGridStat"]["rows"]}
+    assert set(rows) == {code for code in events if code.startswith(community)}
+    for code, row in rows.items():
+        n = events[code]
+        if 0 < n < 5:
+            assert (row["value"], row["text"]) == ("withheld", "不公开（<5）"), (code, n, row)
+        else:
+            assert row["value"] == str(n), (code, n, row)
+    assert any(row["value"] == "withheld" for row in rows.values())
+
+
+@pytest.fixture
+def pending(facts: dict[str, Any]) -> Iterator[list[int]]:
+    """Three placements of people in the target building put back in the review queue."""
+    with contextlib.closing(connect(facts["url"])) as conn:
+        ids = [r[0] for r in conn.execute(
+            "UPDATE twin.placement SET band = 'review', review_status = 'pending' WHERE id IN "
+            "(SELECT id FROM twin.placement WHERE record_kind = 'person' AND building_code = %s "
+            "AND review_status IS NULL ORDER BY id LIMIT 3) RETURNING id",
+            (facts["target"]["code"],))]  # fmt: skip
+        conn.commit()
+        assert len(ids) == 3
+        yield sorted(ids)
+        conn.execute(
+            "UPDATE twin.placement SET band = 'accept', review_status = NULL, "
+            "reviewed_at = NULL, reviewed_by = NULL WHERE id = ANY(%s)",
+            (ids,),
+        )
+        conn.commit()
+
+
+def _counts(url: str, level: str) -> dict[str, tuple[int, int, int]]:
+    with contextlib.closing(connect(url)) as conn:
+        rows = conn.execute(
+            "SELECT u.code, c.people, c.companies FROM twin.admin_unit u "
+            "JOIN twin.block_counts c ON c.code = u.code "
+            "WHERE u.level = %s AND u.geom IS NOT NULL AND c.people > 0",
+            (level,),
+        ).fetchall()
+        facets = dict(conn.execute(
+            "SELECT code, n FROM twin.block_facet_counts WHERE record_kind = 'person' "
+            "AND facet = 'residence:rental'").fetchall())  # fmt: skip
+    return {code: (people, companies, facets.get(code, 0)) for code, people, companies in rows}
+
+
+def test_review_queue_thematic_map_and_services(
+    base: str, facts: dict[str, Any], tmp_path: Path, pending: list[int]
+) -> None:
+    r = _run(base, facts, tmp_path, "admin", steps=["load", "review", "thematic", "services"],
+             records=True, suffix="")  # fmt: skip
+    # Review: the three pending placements listed (oldest first); the first shown on the map
+    # (its building selected) and confirmed: out of the queue, and confirmed in the database.
+    assert r["reviewIds"] == pending and "3" in r["reviewSummary"]
+    assert r["reviewLocated"] == {"reviewing": pending[0], "selected": facts["target"]["code"]}
+    assert r["reviewed"] == [{"id": pending[0], "status": "confirmed"}]
+    assert r["reviewAfter"] == pending[1:] and str(pending[0]) in r["reviewMessage"]
+    with contextlib.closing(connect(facts["url"])) as conn:
+        status = dict(conn.execute(
+            "SELECT id, review_status FROM twin.placement WHERE id = ANY(%s)", (pending,)
+        ).fetchall())  # fmt: skip
+    assert status == {pending[0]: "confirmed", pending[1]: "pending", pending[2]: "pending"}
+    # Thematic map: every community with people listed with its people, filled on the map.
+    communities = _counts(facts["url"], "community")
+    th = r["thematic"]
+    assert th["fillsBy"] == "thematic" and th["fills"] >= len(communities) > 0
+    shown = {row["code"]: row["value"] for row in th["rows"]}
+    assert {c: int(shown[c]) for c in communities} == {c: v[0] for c, v in communities.items()}
+    assert th["legend"][0] == "0" and th["legend"][-2:] == ["不公开（<5）", "无数据"]
+    renting = {row["code"]: row["value"] for row in r["thematicRenting"]["rows"]}
+    for code, (people, _, rental) in communities.items():
+        assert abs(float(renting[code]) - rental / people) < 1e-9
+    grids = r["thematicGrids"]
+    assert grids["level"].endswith("的网格") and grids["fills"] > 0
+    assert {row["code"][:12] for row in grids["rows"]} == {th["rows"][0]["code"]}
+    # Services: one row per community of the answer, the communities filled.
+    sv = r["services"]
+    assert sv["fillsBy"] == "services" and sv["fills"] > 0 and len(sv["rows"]) > 0
+    assert sv["head"][0] == "社区" and sv["summary"].startswith("学校")
+    assert all(row["code"] in communities or row["cells"][1] == "0" for row in sv["rows"])
+    assert r["servicesEnglish"][0] == "Community" and r["tabsEnglish"][2:] == [
+        "Review", "Thematic", "Services",
+    ]  # fmt: skip

@@ -163,6 +163,115 @@ STEPS.language = async (page, opts, result, shot) => {
   await shot("english");
 };
 
+// The review queue: the pending placements listed; the first located on the map and confirmed.
+// A key without `records` sees the note instead.
+STEPS.review = async (page, opts, result, shot) => {
+  await page.click('#tabs button[data-panel="review"]');
+  await page.evaluate(() => window.twinApp.state.panelLoads);
+  if (!opts.records) {
+    result.reviewNote = await page.textContent("#review-note");
+    result.reviewNoteShown = await page.isVisible("#review-note");
+    result.reviewItems = await page.$$eval("#review-list li", (ls) => ls.length);
+    await shot(`review${opts.suffix || ""}`);
+    return;
+  }
+  await page.waitForSelector("#review-list li", { timeout: 10000 });
+  result.reviewIds = await page.$$eval("#review-list li", (ls) => ls.map((l) => Number(l.dataset.id)));
+  result.reviewSummary = await page.textContent("#review-summary");
+  const flights = await page.evaluate(() => window.twinApp.state.flights);
+  await page.click('#review-list li:first-child button[data-action="locate"]');
+  await page.waitForFunction((n) => window.twinApp.state.flights > n, flights, { timeout: 10000 });
+  await pause(page, 1800);
+  await settle(page);
+  result.reviewLocated = await page.evaluate(() => ({
+    reviewing: window.twinApp.state.reviewing,
+    selected: window.twinApp.state.selected,
+  }));
+  await shot("review");
+  await page.click('#review-list li:first-child button[data-action="confirm"]');
+  await page.waitForFunction(() => (window.twinApp.state.reviewed || []).length > 0, null, { timeout: 10000 });
+  result.reviewed = await page.evaluate(() => window.twinApp.state.reviewed);
+  result.reviewAfter = await page.$$eval("#review-list li", (ls) => ls.map((l) => Number(l.dataset.id)));
+  result.reviewMessage = await page.textContent("#review-summary");
+  await shot("review-confirmed");
+};
+
+// The thematic map: communities filled by people (then renting share), a legend and a list.
+STEPS.thematic = async (page, opts, result, shot) => {
+  await page.click("#insp-close").catch(() => null);
+  await page.evaluate(() => window.twinApp.blocks.show(null));
+  await page.evaluate(() => window.twinApp.map.resetView());
+  await page.click('#tabs button[data-panel="thematic"]');
+  await page.evaluate(() => window.twinApp.state.panelLoads);
+  await page.waitForSelector("#thematic-list li", { timeout: 10000 });
+  await pause(page, 1300);
+  await settle(page);
+  const read = () =>
+    page.evaluate(() => ({
+      level: document.querySelector("#thematic-level").textContent,
+      legend: [...document.querySelectorAll("#thematic-legend li")].map((l) => l.textContent),
+      rows: [...document.querySelectorAll("#thematic-list li")].map((l) => ({
+        code: l.dataset.code,
+        value: l.dataset.value,
+        text: l.querySelector("b").textContent,
+      })),
+      fills: window.twinApp.map.fillCount,
+      fillsBy: window.twinApp.state.fillsBy,
+    }));
+  result.thematic = await read();
+  await shot(`thematic${opts.suffix || ""}`);
+  await page.selectOption("#thematic-stat", "renting");
+  result.thematicRenting = await read();
+  // Into a community: its grids.
+  const community = opts.thematicCommunity || result.thematic.rows[0].code;
+  const before = result.thematic.level;
+  await page.evaluate((code) => window.twinApp.blocks.show(code), community);
+  // The map follows the blocks panel: now the grids of that community.
+  await page.waitForFunction((text) => document.querySelector("#thematic-level").textContent !== text, before, {
+    timeout: 10000,
+  });
+  await pause(page, 1300);
+  await settle(page);
+  result.thematicGrids = await read();
+  await shot(`thematic-grids${opts.suffix || ""}`);
+  if (opts.thematicGridStat) {
+    await page.selectOption("#thematic-stat", opts.thematicGridStat);
+    result.thematicGridStat = await read();
+    await shot(`thematic-${opts.thematicGridStat}${opts.suffix || ""}`);
+  }
+  await page.selectOption("#thematic-stat", "people");
+};
+
+// The service view: schools per community as a table, the communities filled.
+STEPS.services = async (page, opts, result, shot) => {
+  await page.evaluate(() => window.twinApp.blocks.show(null));
+  await page.evaluate(() => window.twinApp.map.resetView());
+  await page.click('#tabs button[data-panel="services"]');
+  await page.evaluate(() => window.twinApp.state.panelLoads);
+  await page.waitForSelector("#services-table tbody tr", { timeout: 10000 });
+  await pause(page, 1300);
+  await settle(page);
+  result.services = await page.evaluate(() => ({
+    summary: document.querySelector("#services-summary").textContent,
+    head: [...document.querySelectorAll("#services-table th")].map((c) => c.textContent),
+    rows: [...document.querySelectorAll("#services-table tbody tr")].map((r) => ({
+      code: r.dataset.code,
+      cells: [...r.children].map((c) => c.textContent),
+    })),
+    fills: window.twinApp.map.fillCount,
+    fillsBy: window.twinApp.state.fillsBy,
+  }));
+  await shot(`services${opts.suffix || ""}`);
+  await page.selectOption("#services-kind", "clinic");
+  await page.evaluate(() => window.twinApp.services.load().catch(() => null));
+  result.servicesClinic = await page.textContent("#services-summary");
+  await page.click('#lang button[data-lang="en"]');
+  result.servicesEnglish = await page.$$eval("#services-table th", (cs) => cs.map((c) => c.textContent));
+  result.tabsEnglish = await page.$$eval("#tabs button", (bs) => bs.map((b) => b.textContent));
+  await shot(`services-english${opts.suffix || ""}`);
+  await page.click('#lang button[data-lang="zh"]');
+};
+
 async function steps(page, opts, result, shot) {
   for (const name of opts.steps) {
     result.step = name;

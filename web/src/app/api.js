@@ -27,7 +27,16 @@ export function authHeaders() {
 
 /** GET a JSON document of the server; throws an Error with the server's detail otherwise. */
 export async function getJson(path, { signal } = {}) {
-  const res = await fetch(path, { headers: authHeaders(), signal });
+  return answer(await fetch(path, { headers: authHeaders(), signal }));
+}
+
+/** POST a JSON body to the server; its JSON answer, or an Error with the server's detail. */
+export async function postJson(path, body) {
+  const headers = { ...authHeaders(), "Content-Type": "application/json" };
+  return answer(await fetch(path, { method: "POST", headers, body: JSON.stringify(body) }));
+}
+
+async function answer(res) {
   if (!res.ok) {
     let detail = res.statusText;
     try {

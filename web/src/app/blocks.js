@@ -13,12 +13,13 @@ export function fmt(n) {
 }
 
 export class BlocksPanel {
-  constructor({ crumbs, numbers, children, map, state, onBuilding, onLeaveBuilding }) {
+  constructor({ crumbs, numbers, children, map, state, onBuilding, onLeaveBuilding, onChange }) {
     Object.assign(this, { crumbsEl: crumbs, numbersEl: numbers, childrenEl: children });
     this.map = map;
     this.state = state;
     this.onBuilding = onBuilding;
     this.onLeaveBuilding = onLeaveBuilding;
+    this.onChange = onChange || (() => {});
     this.path = [];
     this.children = [];
   }
@@ -28,9 +29,11 @@ export class BlocksPanel {
     if (!code) {
       districts = districts || (await getJson("/api/v1/units?level=district"));
       this.path = [];
+      this.state.block = null;
       this.map.highlightUnit(null);
       this.children = districts.features.map((f) => f.properties).filter((p) => p.buildings > 0);
       this.render();
+      this.onChange();
       return;
     }
     const { path } = await getJson(`/api/v1/blocks/${code}/path`);
@@ -57,6 +60,7 @@ export class BlocksPanel {
       : [];
     this.children.sort((a, b) => (b.people ?? 0) - (a.people ?? 0) || a.code.localeCompare(b.code));
     this.render();
+    this.onChange();
   }
 
   render() {

@@ -12,20 +12,26 @@ import { BlocksPanel } from "./blocks.js";
 import { initLanguage, onLanguageChange, setLanguage, t } from "./i18n.js";
 import { Inspector } from "./inspector.js";
 import { TwinMap } from "./map.js";
+import { ReviewPanel } from "./review.js";
 import { setupSearch } from "./search.js";
+import { ServicesPanel } from "./services.js";
 import { StreetLayer } from "./streets.js";
 import { STATISTICS, buildingStyle, legendRows } from "./stats.js";
+import { ThematicPanel } from "./thematic.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(window.location.search);
 
 /**
- * The panels of the left column, one tab each. A later panel (a review queue, a service
- * analysis) adds an entry here and a <section data-panel="id"> in index.html.
+ * The panels of the left column, one tab each: an entry here and a <section data-panel="id">
+ * in index.html; `open` (if any) runs each time the tab is chosen, once the key is known.
  */
 const PANELS = [
   { id: "blocks", label: "tab.blocks" },
   { id: "layers", label: "tab.layers" },
+  { id: "review", label: "tab.review", open: () => review.load() },
+  { id: "thematic", label: "tab.thematic", open: () => thematic.refresh() },
+  { id: "services", label: "tab.services", open: () => services.answer || services.load() },
 ];
 
 const state = {
@@ -78,6 +84,10 @@ const blocks = new BlocksPanel({
   map,
   state,
   onBuilding: (code) => selectBuilding(code),
+  // The thematic map follows the blocks panel: communities, or the grids of the one shown.
+  onChange: () => {
+    if (state.panel === "thematic") thematic.refresh().catch((err) => state.showError(err));
+  },
   // Going up to a unit puts an opened building back together (its floors closed).
   onLeaveBuilding: () => {
     if (inspector.card && inspector.floor !== null) {
@@ -101,6 +111,20 @@ const inspector = new Inspector({
     restyle();
   },
 });
+
+/** Show a unit in the blocks panel (the analysis panels' rows and the review queue). */
+const showUnit = (code, fly = true) => blocks.show(code, { fly }).catch((err) => state.showError(err));
+const communities = () => state.units.community;
+
+const review = new ReviewPanel({
+  root: $("panel-review"),
+  map,
+  state,
+  onBuilding: (code) => selectBuilding(code, { fly: true }),
+  onUnit: showUnit,
+});
+const thematic = new ThematicPanel({ root: $("panel-thematic"), map, state, communities, onUnit: showUnit });
+const services = new ServicesPanel({ root: $("panel-services"), map, state, communities, onUnit: showUnit });
 
 /** Select a building: highlight it, open the inspector, put it in the breadcrumb. */
 async function selectBuilding(code, { fly = false } = {}) {
@@ -135,7 +159,16 @@ function setupTabs() {
   const show = (id) => {
     for (const b of tabs.children) b.setAttribute("aria-selected", String(b.dataset.panel === id));
     for (const s of document.querySelectorAll("#side .panel")) s.hidden = s.dataset.panel !== id;
+    const panel = PANELS.find((p) => p.id === id);
+    state.panel = id;
+    if (panel.open) {
+      state.panelLoads = ready
+        .then(() => panel.open())
+        .catch((err) => state.showError(err));
+    }
+    return state.panelLoads;
   };
+  state.showPanel = show;
   for (const p of PANELS) {
     const b = document.createElement("button");
     b.type = "button";
@@ -206,6 +239,9 @@ function setupControls() {
     blocks.render();
     inspector.render();
     search.rerender();
+    review.render();
+    thematic.render();
+    services.render();
     restyle();
   });
 }
@@ -256,7 +292,8 @@ async function loadBoundaries() {
   mark("unitsFetched");
   levels.forEach((level, i) => map.setUnits(level, all[i]));
   mark("unitsDrawn");
-  return Object.fromEntries(levels.map((level, i) => [level, all[i]]));
+  state.units = Object.fromEntries(levels.map((level, i) => [level, all[i]]));
+  return state.units;
 }
 
 /** Load the city's 3D Tiles; resolves when the first view's tiles are in. */
@@ -367,6 +404,10 @@ window.twinApp = {
   map,
   blocks,
   inspector,
+  review,
+  thematic,
+  services,
+  showPanel: (id) => state.showPanel(id),
   selectBuilding,
   pickAt: (x, y) => map.pickAt(x, y),
   toWindow: (lon, lat, h) => map.toWindow(lon, lat, h),

@@ -29,6 +29,7 @@ import {
   PerInstanceColorAppearance,
   PolygonGeometry,
   PolygonHierarchy,
+  PointPrimitiveCollection,
   PolylineCollection,
   Primitive,
   Resource,
@@ -77,6 +78,7 @@ export class TwinMap {
     this.labels = {};
     this.outlines = {};
     this.highlight = this.scene.primitives.add(new PolylineCollection());
+    this.marks = this.scene.primitives.add(new PointPrimitiveCollection());
     this.interior = null;
     this.tileset = null;
     this.home = null;
@@ -307,6 +309,64 @@ export class TwinMap {
       Cartesian3.fromDegrees(lon, lat, height),
     );
     return at ? { x: at.x, y: at.y } : null;
+  }
+
+  /** Mark one point on the ground (a placement under review); null clears the mark. */
+  markPoint(lon, lat) {
+    this.marks.removeAll();
+    if (lon !== null && lon !== undefined) {
+      this.marks.add({
+        position: Cartesian3.fromDegrees(lon, lat, 4),
+        pixelSize: 14,
+        color: Color.fromCssColorString("#d81b60"),
+        outlineColor: Color.WHITE,
+        outlineWidth: 3,
+        disableDepthTestDistance: Number.POSITIVE_INFINITY,
+      });
+    }
+    this.scene.requestRender();
+  }
+
+  /**
+   * Fill units (GeoJSON features) with the colour `colourOf(properties)` gives (a CSS colour;
+   * null leaves a unit unfilled), half see-through under the outlines: the thematic map. A
+   * second call replaces the fills; null clears them.
+   */
+  setFills(features, colourOf) {
+    if (this.fills) {
+      this.scene.primitives.remove(this.fills);
+      this.fills = null;
+    }
+    const instances = [];
+    for (const f of features || []) {
+      const css = colourOf(f.properties);
+      if (!css) continue;
+      const colour = Color.fromCssColorString(css).withAlpha(0.6);
+      for (const ring of rings(f.geometry)) {
+        instances.push(
+          new GeometryInstance({
+            geometry: new PolygonGeometry({
+              polygonHierarchy: new PolygonHierarchy(Cartesian3.fromDegreesArray(ring.flat())),
+              height: 1,
+              vertexFormat: PerInstanceColorAppearance.FLAT_VERTEX_FORMAT,
+            }),
+            attributes: { color: ColorGeometryInstanceAttribute.fromColor(colour) },
+            id: { kind: "unit", code: f.properties.code },
+          }),
+        );
+      }
+    }
+    this.fillCount = instances.length;
+    if (instances.length) {
+      this.fills = this.scene.primitives.add(
+        new Primitive({
+          geometryInstances: instances,
+          appearance: new PerInstanceColorAppearance({ flat: true, translucent: true }),
+          asynchronous: false,
+        }),
+      );
+    }
+    this.scene.requestRender();
   }
 
   /**

@@ -4,8 +4,8 @@
 import { Cesium3DTileStyle } from "@cesium/engine";
 import { t } from "./i18n.js";
 
-const WARM = ["#fff3c4", "#fdd27b", "#f9a24b", "#ec6a35", "#c9362c", "#8f1d2c"];
-const COOL = ["#e3f1f7", "#b3d8ea", "#7fb8d9", "#4b93c3", "#2a6aa6", "#173f7a"];
+export const WARM = ["#fff3c4", "#fdd27b", "#f9a24b", "#ec6a35", "#c9362c", "#8f1d2c"];
+export const COOL = ["#e3f1f7", "#b3d8ea", "#7fb8d9", "#4b93c3", "#2a6aa6", "#173f7a"];
 const AGE = ["#5e3c99", "#8c6bb1", "#b2a2d0", "#d9d0e9", "#f2e6c9"];
 
 /** Statistic → breaks (lower bounds of each class, ascending) and colours, or categories. */
@@ -112,3 +112,54 @@ export const OCCUPANCY_LEGEND = [
   [WARM[5], "≥ 8"],
   [UNKNOWN, "<5 / ?"],
 ];
+
+/** Colours of a unit map (thematic and service views): withheld and no data are apart. */
+export const WITHHELD = "#90a4ae";
+export const NO_DATA = "#eceff1";
+
+/**
+ * Class breaks (lower bounds, ascending, from 0) for counts: about five classes of similar
+ * size over the values, rounded to 1, 2 or 5 times a power of ten.
+ */
+export function countBreaks(values) {
+  const known = values.filter((v) => typeof v === "number" && v > 0).sort((a, b) => a - b);
+  const breaks = [0, 1];
+  for (const q of [0.25, 0.5, 0.75, 0.9]) {
+    const v = known[Math.floor(q * (known.length - 1))];
+    if (!v) continue;
+    const pow = 10 ** Math.floor(Math.log10(v));
+    const nice = [5, 2, 1].map((m) => m * pow).find((n) => n <= v);
+    if (nice > breaks[breaks.length - 1]) breaks.push(nice);
+  }
+  return breaks;
+}
+
+/** The colour of a value in classes of `breaks` (null: withheld; undefined/NaN: no data). */
+export function classColour(value, breaks, colours = WARM) {
+  if (value === null) return WITHHELD;
+  if (value === undefined || Number.isNaN(value)) return NO_DATA;
+  let colour = colours[0];
+  breaks.forEach((lo, i) => {
+    if (value >= lo) colour = colours[Math.min(i, colours.length - 1)];
+  });
+  return colour;
+}
+
+/** Legend rows [colour, label] of class breaks; `label(lo, hi)` writes a class. */
+export function classLegend(breaks, label, colours = WARM) {
+  const rows = breaks.map((lo, i) => [colours[Math.min(i, colours.length - 1)], label(lo, breaks[i + 1])]);
+  return rows.concat([[WITHHELD, t("withheldLong")], [NO_DATA, t("noData")]]);
+}
+
+/** Draw legend rows into a <ul>. */
+export function drawLegend(ul, rows) {
+  ul.replaceChildren(
+    ...rows.map(([colour, text]) => {
+      const li = document.createElement("li");
+      const i = document.createElement("i");
+      i.style.background = colour;
+      li.append(i, text);
+      return li;
+    }),
+  );
+}
