@@ -158,7 +158,7 @@ const STRINGS = {
     "services.kind": "Facility kind",
     "services.school": "Schools",
     "services.clinic": "Clinics",
-    "services.residents": "People",
+    "services.residents": "Pop.",
     "services.covered": "Near",
     "services.facilities": "Sites",
     "services.capacity": "Cap.",
