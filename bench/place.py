@@ -1,21 +1,27 @@
 """Benchmark of placement: points in polygons against named baselines, and records per second
 end to end.
 
-Run: ``.venv/bin/python -m bench.place [--scale small|medium] [--points 200000]``
+Run: ``.venv/bin/python -m bench.place [--scale small|medium] [--points 200000]``, or
+``.venv/bin/python -m bench.place --scale medium --points 5000000 --only-points`` for the
+points-in-polygons section alone (written to ``bench/results/place-points.json``).
 
 In a scratch database of the project's local cluster (``TWIN_HOME``, default ``.twin``) it
 loads the administrative units, generates the demo street (``small``) or district
 (``medium``) of Bao'an, draws random points in the generated buildings' bounding boxes (most
 inside a footprint, some between buildings) and times, in the same run on the same points:
 
-1. **placement's coordinate path** (:meth:`PgPlacementRepository.locate_points`: COPY, then
-   a lateral look-up of the finest building or unit per point), chunk by chunk as
-   ``twin place`` runs it;
+1. **placement's coordinate path** (:meth:`PointLocator.locate_xy
+   <blocks.placement.points.PointLocator.locate_xy>`: the finest building, else unit, of every
+   point, from an empty locator: reading the polygons and building the cell index count), all
+   points in one call; and the same through :meth:`PgPlacementRepository.locate_points` chunk
+   by chunk as ``twin place`` runs it (row tuples in, a dict out);
 2. baseline **PostGIS join**: one ``INSERT … SELECT`` with ``ST_Contains`` per point against
-   the buildings (buildings only, no fall-back to units);
+   the buildings (buildings only, no fall-back to units), on the first ``--db-points`` points
+   (at its rate the whole set would take minutes);
 3. baseline **geopandas** ``sjoin`` (points within footprints, buildings only), after reading
    the footprints;
-4. baseline **shapely STRtree** ``query(predicate="within")`` (buildings only).
+4. baseline **shapely STRtree** ``query(predicate="within")`` (buildings only);
+5. baseline **sedonadb** (``ST_Intersects`` join, buildings only) when it is installed.
 
 Then end to end (``place_table``: checking, locating, storing records and placements, the
 count triggers), in records per second: people by address (the geocoder), companies by code,
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import os
 import time
 from typing import Any
@@ -36,6 +43,7 @@ import numpy as np
 import shapely
 
 from bench.common import scratch_database, write_results
+from blocks.placement.points import PointLocator
 from blocks.placement.repository import PgPlacementRepository
 from blocks.placement.service import CHUNK_ROWS, place_table
 from geocode.batch import Table
@@ -60,6 +68,16 @@ def _points(conn: Any, n: int, rng: np.random.Generator) -> np.ndarray[Any, Any]
 
 
 def _ours(conn: Any, xy: np.ndarray[Any, Any]) -> tuple[float, int]:
+    PointLocator(conn).locate_xy(xy[:10])  # the compiled kernel's one-time start (cached on disk)
+    conn.commit()
+    started = time.perf_counter()
+    codes = PointLocator(conn).locate_xy(xy)
+    seconds = time.perf_counter() - started
+    conn.commit()
+    return seconds, sum(c is not None and len(c) == 19 for c in codes.tolist())
+
+
+def _ours_chunked(conn: Any, xy: np.ndarray[Any, Any]) -> tuple[float, int]:
     repo = PgPlacementRepository(conn)
     started, found = time.perf_counter(), 0
     for lo in range(0, len(xy), CHUNK_ROWS):
@@ -110,14 +128,42 @@ def _strtree(conn: Any, xy: np.ndarray[Any, Any]) -> tuple[float, int]:
     return time.perf_counter() - started, int(np.unique(hits[0]).size)
 
 
-def _pip(conn: Any, xy: np.ndarray[Any, Any]) -> dict[str, Any]:
+def _sedonadb(conn: Any, xy: np.ndarray[Any, Any]) -> tuple[float, int]:
+    import pyarrow as pa
+    import sedonadb  # type: ignore[import-not-found]
+
+    import geopandas as gpd
+
+    started = time.perf_counter()
+    codes, geoms = _footprints(conn)
+    sd = sedonadb.connect()
+    sd.create_data_frame(gpd.GeoDataFrame({"code": codes}, geometry=geoms, crs=4326)).to_view(
+        "polys", overwrite=True
+    )
+    pts = gpd.GeoDataFrame({"id": np.arange(len(xy))},
+                           geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=4326)  # fmt: skip
+    sd.create_data_frame(pts).to_view("pts", overwrite=True)
+    found = pa.table(sd.sql("SELECT count(DISTINCT pts.id) AS n FROM pts JOIN polys "
+                            "ON ST_Intersects(polys.geometry, pts.geometry)"))  # fmt: skip
+    return time.perf_counter() - started, int(found["n"][0].as_py())
+
+
+def _pip(conn: Any, xy: np.ndarray[Any, Any], db_points: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name, fn in (("placement_coordinate_path", _ours), ("postgis_insert_select_join",
-                     _postgis_join), ("geopandas_sjoin", _geopandas),
-                     ("shapely_strtree", _strtree)):  # fmt: skip
-        seconds, found = fn(conn, xy)
-        out[name] = {"seconds": round(seconds, 3), "points_per_s": round(len(xy) / seconds),
-                     "in_a_building": found}  # fmt: skip
+    runs: list[tuple[str, Any, np.ndarray[Any, Any]]] = [
+        ("placement_coordinate_path", _ours, xy),
+        ("placement_chunks_as_twin_place", _ours_chunked, xy),
+        ("postgis_insert_select_join", _postgis_join, xy[:db_points]),
+        ("geopandas_sjoin", _geopandas, xy),
+        ("shapely_strtree", _strtree, xy),
+    ]
+    if importlib.util.find_spec("sedonadb") is not None:
+        runs.append(("sedonadb_join", _sedonadb, xy))
+    for name, fn, pts in runs:
+        seconds, found = fn(conn, pts)
+        out[name] = {"points": len(pts), "seconds": round(seconds, 3),
+                     "points_per_s": round(len(pts) / seconds), "in_a_building": found}  # fmt: skip
+        print(name, out[name], flush=True)
     return out
 
 
@@ -153,6 +199,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", choices=("small", "medium"), default="small")
     parser.add_argument("--points", type=int, default=200_000)
+    parser.add_argument(
+        "--db-points",
+        type=int,
+        default=1_000_000,
+        help="points given to the PostGIS join (the first ones)",
+    )
+    parser.add_argument(
+        "--only-points",
+        action="store_true",
+        help="points in polygons only (bench/results/place-points.json)",
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     _, conninfo = scratch_database("twin_bench_place")
@@ -164,15 +221,22 @@ def main() -> None:
         (n_buildings,) = conn.execute("SELECT count(*) FROM twin.building").fetchone()
         xy = _points(conn, args.points, np.random.default_rng(7))
         conn.commit()
-        pip = _pip(conn, xy)
-        e2e = _end_to_end(conn, xy)
+        pip = _pip(conn, xy, args.db_points)
+        e2e = {} if args.only_points else _end_to_end(conn, xy)
     ours = pip["placement_coordinate_path"]["points_per_s"]
-    rates = {k: v["rows_per_second"] for k, v in e2e.items()}
-    figures = {
+    figures: dict[str, Any] = {
         "scale": args.scale, "buildings": n_buildings, "points": args.points,
         "points_in_polygons": pip,
         "ratio_ours_to_baselines": {k: round(ours / v["points_per_s"], 2)
                                     for k, v in pip.items() if k != "placement_coordinate_path"},
+        "load_average_1min": {"before": round(load_before, 1),
+                              "after": round(os.getloadavg()[0], 1)},
+    }  # fmt: skip
+    if args.only_points:
+        write_results("place-points", figures)
+        return
+    rates = {k: v["rows_per_second"] for k, v in e2e.items()}
+    figures |= {
         "end_to_end_records_per_s": e2e,
         "city_extrapolation": {
             "method": "extrapolated from this run's end-to-end rates (not measured on the city)",
