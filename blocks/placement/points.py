@@ -44,7 +44,7 @@ MARGIN_DEG = 0.01
 #: A point nearer than this to a candidate's edge (about 0.1 mm) is decided by GEOS.
 EDGE_EPS_DEG = 1e-9
 #: At most this many cells per layer (the cell grows when the extent is large).
-MAX_CELLS = 4_000_000
+MAX_CELLS = 1_000_000
 #: Below this many points one thread answers (starting the second costs more).
 PARALLEL_FROM = 20_000
 
@@ -54,11 +54,15 @@ _EXACT = -2
 
 @numba.njit(cache=True, nogil=True)
 def _one(px: float, py: float, cell: int, cand_start: Any, cand: Any, cand_covers: Any,
-         edge_start: Any, ex0: Any, ey0: Any, ex1: Any, ey1: Any, eps: float) -> int:  # fmt: skip
+         bounds: Any, edge_start: Any, ex0: Any, ey0: Any, ex1: Any, ey1: Any,
+         eps: float) -> int:  # fmt: skip
     for k in range(cand_start[cell], cand_start[cell + 1]):
         poly = cand[k]
         if cand_covers[k]:
             return int(poly)
+        if not (bounds[poly, 0] - eps <= px <= bounds[poly, 2] + eps
+                and bounds[poly, 1] - eps <= py <= bounds[poly, 3] + eps):  # fmt: skip
+            continue
         inside = False
         for e in range(edge_start[poly], edge_start[poly + 1]):
             x0, y0, x1, y1 = ex0[e], ey0[e], ex1[e], ey1[e]
@@ -77,8 +81,8 @@ def _one(px: float, py: float, cell: int, cand_start: Any, cand: Any, cand_cover
 
 @numba.njit(cache=True, parallel=True, nogil=True)
 def _kernel(x: Any, y: Any, origin_x: float, origin_y: float, size: float, nx: int, ny: int,
-            cand_start: Any, cand: Any, cand_covers: Any, edge_start: Any, ex0: Any, ey0: Any,
-            ex1: Any, ey1: Any, eps: float, parts: int, out: Any) -> None:  # fmt: skip
+            cand_start: Any, cand: Any, cand_covers: Any, bounds: Any, edge_start: Any, ex0: Any,
+            ey0: Any, ex1: Any, ey1: Any, eps: float, parts: int, out: Any) -> None:  # fmt: skip
     n = len(x)
     step = (n + parts - 1) // parts
     for part in numba.prange(parts):
@@ -89,7 +93,7 @@ def _kernel(x: Any, y: Any, origin_x: float, origin_y: float, size: float, nx: i
                 out[i] = -1
                 continue
             cell = int(fy) * nx + int(fx)
-            out[i] = _one(x[i], y[i], cell, cand_start, cand, cand_covers, edge_start,
+            out[i] = _one(x[i], y[i], cell, cand_start, cand, cand_covers, bounds, edge_start,
                           ex0, ey0, ex1, ey1, eps)  # fmt: skip
 
 
@@ -105,6 +109,7 @@ class _Layer:
                             else -np.array([len(c) for c in self.codes], dtype=float)))  # fmt: skip
         # Polygons renumbered by rank: a lower index is the better answer.
         self.codes, self.geoms = self.codes[order], geoms[order]
+        self.bounds = np.ascontiguousarray(shapely.bounds(self.geoms)).reshape(-1, 4)
         self._edges()
         self._cells()
 
@@ -119,17 +124,17 @@ class _Layer:
         self.ex1, self.ey1 = coords[start + 1, 0].copy(), coords[start + 1, 1].copy()
         poly_of_edge = poly_of_part[part_of_ring[ring_of_coord[start]]]
         counts = np.bincount(poly_of_edge, minlength=len(self.geoms))
-        self.edge_start = np.r_[0, np.cumsum(counts)].astype(np.int64)
+        self.edge_start = np.r_[0, np.cumsum(counts)].astype(np.int32)
 
     def _cells(self) -> None:
         n = len(self.geoms)
         if not n:
             self.origin, self.size, self.nx, self.ny = (0.0, 0.0), 1.0, 0, 0
-            self.cand_start = np.zeros(1, dtype=np.int64)
-            self.cand = np.zeros(0, dtype=np.int64)
+            self.cand_start = np.zeros(1, dtype=np.int32)
+            self.cand = np.zeros(0, dtype=np.int32)
             self.cand_covers = np.zeros(0, dtype=np.bool_)
             return
-        b = shapely.bounds(self.geoms)
+        b = self.bounds
         w, s, e, nn = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
         size = float(np.median(np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])))
         size = max(size, np.sqrt((e - w) * (nn - s) / MAX_CELLS), 1e-7)
@@ -159,8 +164,8 @@ class _Layer:
                 s + (cy[big] + 1) * size + pad,
             )
             covers[big] = shapely.covers(self.geoms[poly[big]], boxes)
-        self.cand, self.cand_covers = poly.astype(np.int64), covers
-        self.cand_start = np.searchsorted(cell, np.arange(self.nx * self.ny + 1)).astype(np.int64)
+        self.cand, self.cand_covers = poly.astype(np.int32), covers
+        self.cand_start = np.searchsorted(cell, np.arange(self.nx * self.ny + 1)).astype(np.int32)
 
     def best(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.int64]:
         """Return the best-ranked polygon index holding each point, or -1."""
@@ -169,7 +174,7 @@ class _Layer:
             return out
         parts = numba.get_num_threads() if len(x) >= PARALLEL_FROM else 1
         _kernel(x, y, self.origin[0], self.origin[1], self.size, self.nx, self.ny,
-                self.cand_start, self.cand, self.cand_covers, self.edge_start,
+                self.cand_start, self.cand, self.cand_covers, self.bounds, self.edge_start,
                 self.ex0, self.ey0, self.ex1, self.ey1, EDGE_EPS_DEG, parts, out)  # fmt: skip
         exact = np.flatnonzero(out == _EXACT)
         if len(exact):
@@ -218,20 +223,18 @@ class PointLocator:
 
     def locate_xy(self, xy: NDArray[np.float64]) -> NDArray[Any]:
         """Return the finest block code of each ``(lon, lat)`` row of ``xy`` (None outside)."""
-        codes = np.full(len(xy), None, dtype=object)
         if not len(xy):
-            return codes
+            return np.full(0, None, dtype=object)
         x, y = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
         box = (float(x.min()), float(y.min()), float(x.max()), float(y.max()))
         if not self._covers(box):
             self._load(box)
-        building = self._layers["building"].best(x, y)
-        inside = building >= 0
-        codes[inside] = self._layers["building"].codes[building[inside]]
-        rest = np.flatnonzero(~inside)  # units only for points in no building
-        unit = self._layers["unit"].best(x[rest], y[rest])
-        codes[rest[unit >= 0]] = self._layers["unit"].codes[unit[unit >= 0]]
-        return codes
+        buildings, units = self._layers["building"], self._layers["unit"]
+        found = buildings.best(x, y)  # then one index into buildings, units and None
+        rest = np.flatnonzero(found < 0)  # units only for points in no building
+        unit = units.best(x[rest], y[rest])
+        found[rest] = np.where(unit >= 0, unit + len(buildings.codes), -1)
+        return np.concatenate([buildings.codes, units.codes, [None]]).take(found)
 
     def locate(self, points: Sequence[tuple[int, float, float]]) -> dict[int, str]:
         """Return the finest block code of each ``(row, lon, lat)`` by row (none outside)."""
