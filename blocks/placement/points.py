@@ -200,6 +200,7 @@ class PointLocator:
         self.conn = conn
         self.extent: tuple[float, float, float, float] | None = None
         self._layers: dict[str, _Layer] = {}
+        self._codes = np.full(1, None, dtype=object)
 
     def _covers(self, box: tuple[float, float, float, float]) -> bool:
         e = self.extent
@@ -220,6 +221,9 @@ class PointLocator:
             rows = self.conn.execute(query, box).fetchall()
             self._layers[name] = _Layer(rows, by_area=name == "building")
         self.extent = box
+        # Buildings, then units, then None: the answer is one index into these.
+        self._codes = np.concatenate([self._layers["building"].codes, self._layers["unit"].codes,
+                                      np.full(1, None, dtype=object)])  # fmt: skip
 
     def locate_xy(self, xy: NDArray[np.float64]) -> NDArray[Any]:
         """Return the finest block code of each ``(lon, lat)`` row of ``xy`` (None outside)."""
@@ -230,11 +234,11 @@ class PointLocator:
         if not self._covers(box):
             self._load(box)
         buildings, units = self._layers["building"], self._layers["unit"]
-        found = buildings.best(x, y)  # then one index into buildings, units and None
+        found = buildings.best(x, y)
         rest = np.flatnonzero(found < 0)  # units only for points in no building
         unit = units.best(x[rest], y[rest])
         found[rest] = np.where(unit >= 0, unit + len(buildings.codes), -1)
-        return np.concatenate([buildings.codes, units.codes, [None]]).take(found)
+        return self._codes.take(found)
 
     def locate(self, points: Sequence[tuple[int, float, float]]) -> dict[int, str]:
         """Return the finest block code of each ``(row, lon, lat)`` by row (none outside)."""
