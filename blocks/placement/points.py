@@ -79,22 +79,33 @@ def _one(px: float, py: float, cell: int, cand_start: Any, cand: Any, cand_cover
     return -1
 
 
+@numba.njit(cache=True, nogil=True)
+def _run(lo: int, hi: int, x: Any, y: Any, origin_x: float, origin_y: float, size: float,
+         nx: int, ny: int, cand_start: Any, cand: Any, cand_covers: Any, bounds: Any,
+         edge_start: Any, ex0: Any, ey0: Any, ex1: Any, ey1: Any, eps: float,
+         out: Any) -> None:  # fmt: skip
+    for i in range(lo, hi):
+        fx = (x[i] - origin_x) / size
+        fy = (y[i] - origin_y) / size
+        if not (0.0 <= fx < nx and 0.0 <= fy < ny):
+            out[i] = -1
+            continue
+        cell = int(fy) * nx + int(fx)
+        out[i] = _one(x[i], y[i], cell, cand_start, cand, cand_covers, bounds, edge_start,
+                      ex0, ey0, ex1, ey1, eps)  # fmt: skip
+
+
 @numba.njit(cache=True, parallel=True, nogil=True)
-def _kernel(x: Any, y: Any, origin_x: float, origin_y: float, size: float, nx: int, ny: int,
-            cand_start: Any, cand: Any, cand_covers: Any, bounds: Any, edge_start: Any, ex0: Any,
-            ey0: Any, ex1: Any, ey1: Any, eps: float, parts: int, out: Any) -> None:  # fmt: skip
+def _parallel(x: Any, y: Any, origin_x: float, origin_y: float, size: float, nx: int, ny: int,
+              cand_start: Any, cand: Any, cand_covers: Any, bounds: Any, edge_start: Any,
+              ex0: Any, ey0: Any, ex1: Any, ey1: Any, eps: float, parts: int,
+              out: Any) -> None:  # fmt: skip
     n = len(x)
     step = (n + parts - 1) // parts
     for part in numba.prange(parts):
-        for i in range(part * step, min(n, (part + 1) * step)):
-            fx = (x[i] - origin_x) / size
-            fy = (y[i] - origin_y) / size
-            if not (0.0 <= fx < nx and 0.0 <= fy < ny):
-                out[i] = -1
-                continue
-            cell = int(fy) * nx + int(fx)
-            out[i] = _one(x[i], y[i], cell, cand_start, cand, cand_covers, bounds, edge_start,
-                          ex0, ey0, ex1, ey1, eps)  # fmt: skip
+        _run(part * step, min(n, (part + 1) * step), x, y, origin_x, origin_y, size, nx, ny,
+             cand_start, cand, cand_covers, bounds, edge_start, ex0, ey0, ex1, ey1, eps,
+             out)  # fmt: skip
 
 
 class _Layer:
@@ -172,10 +183,13 @@ class _Layer:
         out = np.full(len(x), -1, dtype=np.int64)
         if not len(self.geoms) or not len(x):
             return out
-        parts = numba.get_num_threads() if len(x) >= PARALLEL_FROM else 1
-        _kernel(x, y, self.origin[0], self.origin[1], self.size, self.nx, self.ny,
+        args = (x, y, self.origin[0], self.origin[1], self.size, self.nx, self.ny,
                 self.cand_start, self.cand, self.cand_covers, self.bounds, self.edge_start,
-                self.ex0, self.ey0, self.ex1, self.ey1, EDGE_EPS_DEG, parts, out)  # fmt: skip
+                self.ex0, self.ey0, self.ex1, self.ey1, EDGE_EPS_DEG)  # fmt: skip
+        if len(x) >= PARALLEL_FROM:  # both cores
+            _parallel(*args, numba.get_num_threads(), out)
+        else:  # starting the threads costs more than the points
+            _run(0, len(x), *args, out)
         exact = np.flatnonzero(out == _EXACT)
         if len(exact):
             out[exact] = self._exact(np.asarray(shapely.points(x[exact], y[exact])))
