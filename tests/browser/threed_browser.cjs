@@ -9,54 +9,12 @@
 // offHost (requests to any other host, all aborted), requests, errors (page errors before the
 // canary), failure (when a step failed).
 "use strict";
-const { chromium } = require("playwright-core");
+const { launchOffline } = require("./offline.cjs");
 
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  // WebGL on the CPU (SwiftShader), as on a machine without a GPU.
-  "--use-angle=swiftshader",
-  "--enable-unsafe-swiftshader",
-  // A safety net under the request log: no host name but the server's resolves.
-  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-];
 
 async function main(opts) {
-  const context = await chromium.launchPersistentContext(opts.userDataDir, {
-    executablePath: opts.chromium,
-    headless: true,
-    args: ARGS,
-    viewport: { width: 1024, height: 768 },
-  });
-  const offHost = [];
-  const errors = [];
-  const note = (url) => {
-    if (!offHost.includes(url)) offHost.push(url);
-  };
-  let requests = 0;
-  await context.route("**/*", (route) => {
-    const url = route.request().url();
-    requests += 1;
-    if (new URL(url).hostname !== opts.allowedHost) {
-      note(url);
-      return route.abort();
-    }
-    return route.continue();
-  });
-  context.on("request", (req) => {
-    const url = req.url();
-    if (/^(https?|wss?):/.test(url) && new URL(url).hostname !== opts.allowedHost) {
-      note(url);
-    }
-  });
-  const page = context.pages()[0] || (await context.newPage());
-  page.on("pageerror", (err) => errors.push(String(err)));
+  const { context, page, log } = await launchOffline(opts, { width: 1024, height: 768 });
+  const { offHost, errors } = log;
   page.on("console", (msg) => {
     if (msg.type() === "error") errors.push(msg.text());
   });
@@ -100,7 +58,7 @@ async function main(opts) {
     await page.screenshot({ path: opts.screenshot }).catch((err) => {
       result.screenshotError = String(err);
     });
-    result.requests = requests;
+    result.requests = log.requests;
     await context.close();
   }
   return result;

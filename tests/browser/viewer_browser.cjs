@@ -10,22 +10,8 @@
 // page's prompt: the url then has none).
 // Prints one JSON object with what each step saw; failure names the step that failed.
 "use strict";
-const { chromium } = require("playwright-core");
+const { launchOffline } = require("./offline.cjs");
 
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--use-angle=swiftshader",
-  "--enable-unsafe-swiftshader",
-  // A safety net under the request log: no host name but the server's resolves.
-  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-];
 
 const pause = (page, ms) => page.evaluate((t) => new Promise((r) => setTimeout(r, t)), ms);
 
@@ -281,33 +267,8 @@ async function steps(page, opts, result, shot) {
 }
 
 async function main(opts) {
-  const context = await chromium.launchPersistentContext(opts.userDataDir, {
-    executablePath: opts.chromium,
-    headless: true,
-    args: ARGS,
-    viewport: { width: 1366, height: 768 },
-  });
-  const offHost = [];
-  const errors = [];
-  const note = (url) => {
-    if (!offHost.includes(url)) offHost.push(url);
-  };
-  let requests = 0;
-  await context.route("**/*", (route) => {
-    const url = route.request().url();
-    requests += 1;
-    if (new URL(url).hostname !== opts.allowedHost) {
-      note(url);
-      return route.abort();
-    }
-    return route.continue();
-  });
-  context.on("request", (req) => {
-    const url = req.url();
-    if (/^(https?|wss?):/.test(url) && new URL(url).hostname !== opts.allowedHost) note(url);
-  });
-  const page = context.pages()[0] || (await context.newPage());
-  page.on("pageerror", (err) => errors.push(String(err)));
+  const { context, page, log } = await launchOffline(opts, { width: 1366, height: 768 });
+  const { offHost, errors } = log;
   const warnings = [];
   page.on("console", (msg) => {
     if (msg.type() === "error") errors.push(msg.text());
@@ -329,7 +290,7 @@ async function main(opts) {
     result.errors = errors.slice();
     await shot("failure").catch(() => null);
   } finally {
-    result.requests = requests;
+    result.requests = log.requests;
     await context.close();
   }
   return result;
