@@ -63,6 +63,9 @@ class TileCache:
         self._bytes = 0
         self._lock = threading.Lock()
         self.generation = 0
+        #: How often each table was reported changed, and the cache cleared (for extents).
+        self._changes: dict[str, int] = {}
+        self.clears = 0
         self.hits = 0
         self.misses = 0
 
@@ -99,6 +102,7 @@ class TileCache:
         """Drop the tiles built from ``table`` that meet ``bbox_4326``; return how many."""
         with self._lock:
             self.generation += 1
+            self._changes[table] = self._changes.get(table, 0) + 1
             doomed = [key for key in self._entries if self._touches(key, table, bbox_4326)]
             for key in doomed:
                 self._bytes -= len(self._entries.pop(key).gzipped)
@@ -108,8 +112,13 @@ class TileCache:
         """Drop every tile (e.g. when change notifications may have been missed)."""
         with self._lock:
             self.generation += 1
+            self.clears += 1
             self._entries.clear()
             self._bytes = 0
+
+    def changes_of(self, table: str) -> int:
+        """Return how many changes of ``table`` were reported so far."""
+        return self._changes.get(table, 0)
 
     def _touches(self, key: CacheKey, table: str, bbox: tuple[float, float, float, float]) -> bool:
         names, z, x, y, _, _ = key

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from tiles.layers import LAYERS, Layer
 
 #: Shenzhen in WGS84, the default bounds and centre when the database holds nothing yet.
 DEFAULT_BOUNDS = (113.75, 22.39, 114.63, 22.87)
+
+
+def centre_zoom(bounds: tuple[float, float, float, float], minzoom: int, maxzoom: int) -> int:
+    """Return the zoom at which the box about fills one 256-pixel tile, within the layer's zooms.
+
+    Examples
+    --------
+    >>> centre_zoom((113.75, 22.39, 114.63, 22.87), 0, 22)  # Shenzhen
+    8
+    >>> centre_zoom((113.88, 22.55, 113.89, 22.56), 0, 16)  # one community
+    15
+    """
+    west, south, east, north = bounds
+    span = max(east - west, (north - south) / math.cos(math.radians((south + north) / 2)))
+    return max(minzoom, min(maxzoom, int(math.log2(360 / span))))
 
 
 def tilejson(
@@ -24,7 +40,11 @@ def tilejson(
         "minzoom": layer.minzoom,
         "maxzoom": layer.maxzoom,
         "bounds": [west, south, east, north],
-        "center": [(west + east) / 2, (south + north) / 2, max(layer.minzoom, 10)],
+        "center": [
+            (west + east) / 2,
+            (south + north) / 2,
+            centre_zoom(bounds, layer.minzoom, layer.maxzoom),
+        ],
         "vector_layers": [
             {
                 "id": layer.name,
@@ -112,7 +132,7 @@ def style(base_url: str, bounds: tuple[float, float, float, float]) -> dict[str,
         "version": 8,
         "name": "citytwin",
         "center": [(west + east) / 2, (south + north) / 2],
-        "zoom": 10,
+        "zoom": centre_zoom(bounds, 0, 22),
         "sources": {
             name: {"type": "vector", "url": f"{base_url}/tiles/{name}.json"} for name in LAYERS
         },

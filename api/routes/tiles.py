@@ -12,9 +12,10 @@ from api.auth import needs, require
 from api.deps import lend_tile_connection
 from tiles.audience import audience_for
 from tiles.cache import CachedTile, TileCache
+from tiles.extent import LayerExtents, union
 from tiles.layers import LAYERS, resolve_layers
 from tiles.service import get_tile
-from tiles.tilejson import DEFAULT_BOUNDS, style, tilejson
+from tiles.tilejson import style, tilejson
 from twin.keys import Principal
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
@@ -50,6 +51,7 @@ def tile_headers(tile: CachedTile, hit: bool, max_age_s: int) -> dict[str, str]:
 def tiles_router(cache: TileCache, threshold: int, max_age_s: int = 60) -> APIRouter:
     """Build the tile routes around a cache and a privacy threshold."""
     router = APIRouter(tags=["tiles"])
+    extents = LayerExtents(cache)
 
     @router.get(
         "/tiles/{layers}/{z}/{x}/{y}.mvt",
@@ -95,12 +97,16 @@ def tiles_router(cache: TileCache, threshold: int, max_age_s: int = 60) -> APIRo
         """Return the TileJSON 3.0 document of a layer."""
         (found,) = resolve_layers(layer)[:1]
         base = str(request.base_url).rstrip("/")
-        return JSONResponse(tilejson(found, base, DEFAULT_BOUNDS))
+        bounds = await extents.bounds(lambda: lend_tile_connection(request.app), found)
+        return JSONResponse(tilejson(found, base, bounds))
 
     @router.get("/styles/twin.json", dependencies=[needs("read")])
     async def twin_style(request: Request) -> JSONResponse:
         """Return a MapLibre style of every layer, with no outside resources."""
-        return JSONResponse(style(str(request.base_url).rstrip("/"), DEFAULT_BOUNDS))
+        found = [await extents.extent(lambda: lend_tile_connection(request.app), lyr)
+                 for lyr in LAYERS.values()]  # fmt: skip
+        bounds = union([box for box in found if box is not None])
+        return JSONResponse(style(str(request.base_url).rstrip("/"), bounds))
 
     @router.get("/tiles", dependencies=[needs("read")])
     async def catalogue(request: Request) -> JSONResponse:

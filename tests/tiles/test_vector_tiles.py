@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from api.main import create_app
 from tests.utils.auth import key_headers
+from tests.utils.server import ReadyClient
 from tiles.tms import tile_for
 from twin.settings import PostgresSettings, TileSettings, TwinSettings
 
@@ -87,25 +88,12 @@ def seeded(db_conninfo: str) -> Iterator[str]:
             conn.execute(f"DELETE FROM twin.{table}")
 
 
-class _ReadyClient(TestClient):
-    """A test client that waits, on entry, until the tile change listener is connected."""
-
-    def __enter__(self) -> _ReadyClient:
-        super().__enter__()
-        ready = self.app.state.tiles_ready  # type: ignore[attr-defined]
-        deadline = time.monotonic() + 5
-        while not ready.is_set() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert ready.is_set(), "the tile change listener did not connect"
-        return self
-
-
 def _client(
     db_url: str, threshold: int = 5, role: str = "planner", scope: str | None = None
-) -> _ReadyClient:
+) -> ReadyClient:
     settings = TwinSettings(db=PostgresSettings(database_url=SecretStr(db_url)))
     app = create_app(settings, tiles=TileSettings(privacy_threshold=threshold, pool_size=2))
-    return _ReadyClient(app, headers=key_headers(db_url, role, scope))
+    return ReadyClient(app, headers=key_headers(db_url, role, scope))
 
 
 def _decode(res: Any) -> dict[str, Any]:

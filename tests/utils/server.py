@@ -10,6 +10,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from fastapi.testclient import TestClient
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -61,3 +62,16 @@ class Server:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(30)
+
+
+class ReadyClient(TestClient):
+    """A test client that waits, on entry, until the tile change listener is connected."""
+
+    def __enter__(self) -> ReadyClient:
+        super().__enter__()
+        ready = self.app.state.tiles_ready  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 5
+        while not ready.is_set() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ready.is_set(), "the tile change listener did not connect"
+        return self
