@@ -9,7 +9,7 @@
 // offHost (requests to any other host, all aborted), requests, errors (page errors before the
 // canary), failure (when a step failed).
 "use strict";
-const { launchOffline } = require("./offline.cjs");
+const { launchOffline, report } = require("./offline.cjs");
 
 
 async function main(opts) {
@@ -64,9 +64,4 @@ async function main(opts) {
   return result;
 }
 
-main(JSON.parse(process.argv[2]))
-  .then((result) => process.stdout.write(JSON.stringify(result)))
-  .catch((err) => {
-    process.stderr.write(String(err && err.stack ? err.stack : err) + "\n");
-    process.exit(2);
-  });
+report(main);

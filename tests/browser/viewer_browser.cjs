@@ -10,7 +10,7 @@
 // page's prompt: the url then has none).
 // Prints one JSON object with what each step saw; failure names the step that failed.
 "use strict";
-const { launchOffline } = require("./offline.cjs");
+const { runSteps } = require("./offline.cjs");
 
 
 const pause = (page, ms) => page.evaluate((t) => new Promise((r) => setTimeout(r, t)), ms);
@@ -266,39 +266,4 @@ async function steps(page, opts, result, shot) {
   result.step = "done";
 }
 
-async function main(opts) {
-  const { context, page, log } = await launchOffline(opts, { width: 1366, height: 768 });
-  const { offHost, errors } = log;
-  const warnings = [];
-  page.on("console", (msg) => {
-    if (msg.type() === "error") errors.push(msg.text());
-    if (msg.type() === "warning" && !msg.text().includes("GL Driver Message")) warnings.push(msg.text());
-  });
-  const result = { offHost, shots: [], warnings };
-  const shot = async (name) => {
-    const path = `${opts.shots}/${name}.png`;
-    await page.screenshot({ path });
-    result.shots.push(path);
-  };
-  try {
-    await steps(page, opts, result, shot);
-    result.errors = errors.slice();
-    result.appErrors = await page.evaluate(() => window.twinApp.state.errors);
-    if (opts.canary) await page.evaluate((url) => fetch(url).catch(() => null), opts.canary);
-  } catch (err) {
-    result.failure = `${result.step}: ${String(err && err.stack ? err.stack : err)}`;
-    result.errors = errors.slice();
-    await shot("failure").catch(() => null);
-  } finally {
-    result.requests = log.requests;
-    await context.close();
-  }
-  return result;
-}
-
-main(JSON.parse(process.argv[2]))
-  .then((result) => process.stdout.write(JSON.stringify(result)))
-  .catch((err) => {
-    process.stderr.write(String(err && err.stack ? err.stack : err) + "\n");
-    process.exit(2);
-  });
+runSteps(steps);

@@ -12,6 +12,7 @@ import { BlocksPanel } from "./blocks.js";
 import { initLanguage, onLanguageChange, setLanguage, t } from "./i18n.js";
 import { Inspector } from "./inspector.js";
 import { TwinMap } from "./map.js";
+import { OfflineArchive } from "./offline.js";
 import { ReviewPanel } from "./review.js";
 import { setupSearch } from "./search.js";
 import { ServicesPanel } from "./services.js";
@@ -125,6 +126,8 @@ const review = new ReviewPanel({
 });
 const thematic = new ThematicPanel({ root: $("panel-thematic"), map, state, communities, onUnit: showUnit });
 const services = new ServicesPanel({ root: $("panel-services"), map, state, communities, onUnit: showUnit });
+// A PMTiles archive from this computer, drawn without the server ("打开离线包").
+const offline = new OfflineArchive({ input: $("offline-input"), root: $("offline"), map });
 
 /** Select a building: highlight it, open the inspector, put it in the breadcrumb. */
 async function selectBuilding(code, { fly = false } = {}) {
@@ -407,6 +410,7 @@ window.twinApp = {
   review,
   thematic,
   services,
+  offline,
   showPanel: (id) => state.showPanel(id),
   selectBuilding,
   pickAt: (x, y) => map.pickAt(x, y),

@@ -36,6 +36,23 @@ function tileOf(lon, lat, z) {
   return [Math.min(Math.max(x, 0), n - 1), Math.min(Math.max(y, 0), n - 1)];
 }
 
+/** Add a haloed label at lon, lat (`height` m up; `above`: over the point, not centred on it). */
+export function addLabel(labels, lon, lat, text, { font, colour, far, height = 2, above = false }) {
+  labels.add({
+    position: Cartesian3.fromDegrees(lon, lat, height),
+    text,
+    font: `${font} ${FONT}`,
+    fillColor: Color.fromCssColorString(colour),
+    outlineColor: Color.WHITE,
+    outlineWidth: 3,
+    style: LabelStyle.FILL_AND_OUTLINE,
+    horizontalOrigin: HorizontalOrigin.CENTER,
+    verticalOrigin: above ? VerticalOrigin.BOTTOM : VerticalOrigin.CENTER,
+    distanceDisplayCondition: new DistanceDisplayCondition(0, far),
+    disableDepthTestDistance: Number.POSITIVE_INFINITY,
+  });
+}
+
 export class StreetLayer {
   constructor(map, state) {
     this.map = map;
@@ -120,19 +137,7 @@ export class StreetLayer {
   }
 
   label(lon, lat, text, font, colour, far) {
-    this.labels.add({
-      position: Cartesian3.fromDegrees(lon, lat, 2),
-      text,
-      font: `${font} ${FONT}`,
-      fillColor: Color.fromCssColorString(colour),
-      outlineColor: Color.WHITE,
-      outlineWidth: 3,
-      style: LabelStyle.FILL_AND_OUTLINE,
-      horizontalOrigin: HorizontalOrigin.CENTER,
-      verticalOrigin: VerticalOrigin.CENTER,
-      distanceDisplayCondition: new DistanceDisplayCondition(0, far),
-      disableDepthTestDistance: Number.POSITIVE_INFINITY,
-    });
+    addLabel(this.labels, lon, lat, text, { font, colour, far });
   }
 
   setVisible(on) {
