@@ -190,7 +190,7 @@ const STRINGS = {
     "offline.tiles": "Tiles",
     "offline.layers": "Layers (features shown)",
     "offline.entities": "Entities",
-    "offline.shown": "Drawn: {f} features of {n} tiles at zoom {z}",
+    "offline.shown": "Drawn: {f} features; zoom {z}, tiles read: {n}",
     "offline.view": "Read again for this view",
     "offline.local": "Read on this computer: nothing is uploaded, no network.",
     "offline.reading": "Reading “{name}”…",
