@@ -1,12 +1,17 @@
 """Partition a community's buildings into grids under limits (pure: arrays in, groups out).
 
-Recursive bisection: the number of grids needed is at least ``ceil(units / max_units)`` and
-``ceil(residents / max_residents)``; a piece of the community is cut across its longer side
-(on the ground) at the buildings' weighted quantile that leaves each side its share of grids
-(the weight of a building is its load, the larger of its units and residents as fractions of
-the limits), and each side is cut again, until every group fits the limits. Cuts across the
-longer side keep the pieces compact; a building is never split (a single building over the
-limits is a grid of its own, reported as such).
+The work happens in a planar frame (metres, turned so that the roads run along its axes:
+:class:`Frame`). The community is first cut along its roads' centre lines into road blocks
+(:func:`road_faces`); road blocks are the atoms of the partition, so grid boundaries run along
+roads where roads exist. Recursive bisection then groups them: the number of grids needed is at
+least ``ceil(units / max_units)`` and ``ceil(residents / max_residents)``; a set of atoms is
+cut across its longer side at the weighted quantile that leaves each side its share of grids
+(the weight of an atom is its load, the larger of its units and residents as fractions of the
+limits), and each side is cut again, until every group fits the limits. Only a single road
+block over the limits is cut inside, by the same bisection over its buildings along straight
+lines parallel to the roads. A building is never split (a single building over the limits is a
+grid of its own, reported as such); road blocks without buildings join the neighbouring grid
+with which they share the longest border.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ if TYPE_CHECKING:
 MAX_UNITS, MAX_RESIDENTS = 500, 1_000
 #: The weight of a building with nobody and no units, so that empty buildings spread too.
 _EMPTY_WEIGHT = 1e-3
+#: Metres per degree of latitude (and of longitude at the equator), for the local frame.
+_M_PER_DEG = 111_320.0
 
 
 @dataclass(frozen=True)
@@ -52,10 +59,9 @@ class Limits:
 
 @dataclass(frozen=True)
 class Buildings:
-    """A community's buildings: metric and lon/lat points, housing units and residents."""
+    """A community's buildings: planar points (metres), housing units and residents."""
 
     xy: NDArray[Any]
-    lonlat: NDArray[Any]
     units: NDArray[Any]
     residents: NDArray[Any]
 
@@ -65,20 +71,104 @@ class Buildings:
         return np.maximum(load, _EMPTY_WEIGHT)
 
 
+@dataclass(frozen=True)
+class Frame:
+    """A local planar frame: metres east and north of an origin, turned by ``angle`` (rad).
+
+    An affine map of lon/lat (equirectangular at the origin's latitude, then a rotation), so
+    a round trip is exact to the last bits and shared vertices stay shared.
+
+    Examples
+    --------
+    >>> f = Frame(114.0, 22.5, math.radians(30))
+    >>> x, y = f.forward(np.array([114.01]), np.array([22.51]))
+    >>> lon, lat = f.inverse(x, y)
+    >>> bool(abs(lon[0] - 114.01) < 1e-12 and abs(lat[0] - 22.51) < 1e-12)
+    True
+    """
+
+    lon0: float
+    lat0: float
+    angle: float = 0.0
+
+    def forward(self, lon: NDArray[Any], lat: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
+        """Lon/lat (degrees) to frame metres."""
+        e = (lon - self.lon0) * _M_PER_DEG * math.cos(math.radians(self.lat0))
+        n = (lat - self.lat0) * _M_PER_DEG
+        c, s = math.cos(self.angle), math.sin(self.angle)
+        return e * c + n * s, -e * s + n * c
+
+    def inverse(self, x: NDArray[Any], y: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
+        """Frame metres to lon/lat (degrees)."""
+        c, s = math.cos(self.angle), math.sin(self.angle)
+        e, n = x * c - y * s, x * s + y * c
+        return (self.lon0 + e / (_M_PER_DEG * math.cos(math.radians(self.lat0))),
+                self.lat0 + n / _M_PER_DEG)  # fmt: skip
+
+    def to_plane(self, geom: Any) -> Any:
+        """Return a lon/lat geometry in the frame."""
+        return shapely.transform(geom, lambda c: np.column_stack(self.forward(c[:, 0], c[:, 1])))
+
+    def to_lonlat(self, geom: Any) -> Any:
+        """Return a frame geometry in lon/lat."""
+        return shapely.transform(geom, lambda c: np.column_stack(self.inverse(c[:, 0], c[:, 1])))
+
+
+def road_angle(lines: Any) -> float:
+    """Return the main direction of planar road lines, modulo 90° (radians, in [0, π/2)).
+
+    The length-weighted circular mean of the segments' angles taken four times, so that a
+    lattice's two directions count as one.
+
+    Examples
+    --------
+    >>> lines = shapely.MultiLineString([[(0, 0), (10, 10)], [(0, 10), (10, 0)]])
+    >>> round(math.degrees(road_angle(lines)), 6)
+    45.0
+    """
+    coords = [np.asarray(p.coords) for p in shapely.get_parts(lines) if not p.is_empty]
+    if not coords:
+        return 0.0
+    d = np.concatenate([np.diff(c, axis=0) for c in coords])
+    length, theta = np.hypot(d[:, 0], d[:, 1]), np.arctan2(d[:, 1], d[:, 0])
+    mean = math.atan2(float((length * np.sin(4 * theta)).sum()),
+                      float((length * np.cos(4 * theta)).sum())) / 4  # fmt: skip
+    return mean % (math.pi / 2)
+
+
+def road_faces(region: Any, roads: Any) -> list[Any]:
+    """Cut a planar region along road centre lines: the road blocks, which tile the region.
+
+    Roads that end inside a block (dead ends) do not cut it.
+
+    Examples
+    --------
+    >>> square = shapely.box(0, 0, 10, 10)
+    >>> cross = shapely.MultiLineString([[(5, -1), (5, 11)], [(-1, 5), (11, 5)]])
+    >>> sorted(round(f.area) for f in road_faces(square, cross))
+    [25, 25, 25, 25]
+    """
+    inside = shapely.intersection(roads, region) if roads is not None else None
+    lines = [region.boundary] + ([] if inside is None or inside.is_empty else [inside])
+    noded = shapely.union_all(lines)
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    return [f for f in faces if f.area > 0 and region.contains(f.point_on_surface())]
+
+
 def partition(
     b: Buildings, limits: Limits, region: Any = None
 ) -> list[tuple[NDArray[np.int64], Any]]:
-    """Group buildings; return index groups, each with its piece of ``region`` (lon/lat).
+    """Group buildings by straight cuts; return index groups, each with its piece of ``region``.
 
-    Each cut is a straight line (a meridian or a parallel) half-way between the last
-    building of one side and the first of the other; ``region`` (the community outline) is
-    cut along the same lines, so the pieces tile it. A building whose footprint crosses a
-    line is not cut: the caller gives footprints to their own group's piece.
+    Each cut is a straight line along an axis of the frame half-way between the last building
+    of one side and the first of the other; ``region`` is cut along the same lines, so the
+    pieces tile it. A building whose footprint crosses a line is not cut: the caller gives
+    footprints to their own group's piece.
 
     Examples
     --------
     >>> xy = np.array([[0, 0], [10, 0], [1000, 0], [1010, 0]], dtype=float)
-    >>> b = Buildings(xy, xy / 1e5, np.array([300, 100, 300, 100]), np.zeros(4))
+    >>> b = Buildings(xy, np.array([300, 100, 300, 100]), np.zeros(4))
     >>> sorted(sorted(g.tolist()) for g, _ in partition(b, Limits()))
     [[0, 1], [2, 3]]
     """
@@ -86,6 +176,63 @@ def partition(
         return []
     k = limits.needed(float(b.units.sum()), float(b.residents.sum()))
     return _split(np.arange(len(b.xy)), k, b, b.weight(limits), limits, region)
+
+
+def partition_faces(
+    b: Buildings, limits: Limits, faces: list[Any]
+) -> list[tuple[NDArray[np.int64], Any]]:
+    """Group buildings by road blocks (``faces``); return index groups with their pieces.
+
+    The pieces tile the union of ``faces``; a piece is a union of whole road blocks, except
+    where a single road block over the limits had to be cut by :func:`partition`.
+
+    Examples
+    --------
+    >>> faces = [shapely.box(i * 10, 0, i * 10 + 10, 10) for i in range(4)]
+    >>> xy = np.array([[5, 5], [15, 5], [35, 5]], dtype=float)
+    >>> b = Buildings(xy, np.array([300, 150, 300]), np.zeros(3))
+    >>> [(g.tolist(), p.area) for g, p in partition_faces(b, Limits(), faces)]
+    [([0, 1], 200.0), ([2], 200.0)]
+    """
+    if not len(b.xy):
+        return []
+    tree = shapely.STRtree(faces)
+    points = shapely.points(b.xy)
+    face_of = tree.query_nearest(points, all_matches=False)[1]
+    occupied = np.unique(face_of)
+    members = [np.flatnonzero(face_of == f) for f in occupied]
+    atoms = Buildings(
+        np.array([faces[f].centroid.coords[0] for f in occupied], dtype=np.float64),
+        np.array([b.units[m].sum() for m in members], dtype=np.float64),
+        np.array([b.residents[m].sum() for m in members], dtype=np.float64),
+    )
+    k = limits.needed(float(b.units.sum()), float(b.residents.sum()))
+    out: list[tuple[NDArray[np.int64], Any]] = []
+    for group, _ in _split(np.arange(len(occupied)), k, atoms, atoms.weight(limits), limits, None):
+        idx = np.concatenate([members[a] for a in group])
+        if len(group) == 1 and not limits.fits(float(b.units[idx].sum()),
+                                               float(b.residents[idx].sum())):  # fmt: skip
+            inner = Buildings(b.xy[idx], b.units[idx], b.residents[idx])
+            out += [(idx[g], p) for g, p in partition(inner, limits, faces[occupied[group[0]]])]
+        else:
+            out.append((idx, shapely.union_all([faces[occupied[a]] for a in group])))
+    empty = [f for i, f in enumerate(faces) if i not in set(occupied.tolist())]
+    return _attach(out, empty)
+
+
+def _attach(
+    groups: list[tuple[NDArray[np.int64], Any]], empty: list[Any]
+) -> list[tuple[NDArray[np.int64], Any]]:
+    """Give each empty road block to the piece it shares the longest border with."""
+    pieces = [p for _, p in groups]
+    while empty:
+        borders = [(shapely.length(shapely.intersection(f.boundary, p.boundary)), -i, j, i)
+                   for i, f in enumerate(empty) for j, p in enumerate(pieces)]  # fmt: skip
+        length, _, j, i = max(borders)
+        if length <= 0:  # isolated from every piece: the nearest one takes it
+            i, j = 0, int(np.argmin([shapely.distance(empty[0], p) for p in pieces]))
+        pieces[j] = shapely.union(pieces[j], empty.pop(i))
+    return [(g, p) for (g, _), p in zip(groups, pieces, strict=True)]
 
 
 def _halves(region: Any, axis: int, at: float) -> tuple[Any, Any]:
@@ -98,13 +245,13 @@ def _halves(region: Any, axis: int, at: float) -> tuple[Any, Any]:
 
 
 def _long_axis(b: Buildings, idx: NDArray[np.int64], region: Any) -> int:
-    """Return the axis (0: east-west, 1: north-south) along which the piece is longer.
+    """Return the axis (0: x, 1: y) along which the piece is longer.
 
-    The piece of land when known (so that land pieces stay compact), else the buildings.
+    The piece of land when known (so that land pieces stay compact), else the points.
     """
     if region is not None and not region.is_empty:
         w, s, e, n = region.bounds
-        return 0 if (e - w) * math.cos(math.radians((s + n) / 2)) >= (n - s) else 1
+        return 0 if e - w >= n - s else 1
     span = b.xy[idx].max(axis=0) - b.xy[idx].min(axis=0)
     return int(np.argmax(span))
 
@@ -117,17 +264,19 @@ def _split(
     limits: Limits,
     region: Any,
 ) -> list[tuple[NDArray[np.int64], Any]]:
+    if len(idx) == 1:
+        return [(idx, region)]
     if k <= 1:
-        if len(idx) == 1 or limits.fits(float(b.units[idx].sum()), float(b.residents[idx].sum())):
+        if limits.fits(float(b.units[idx].sum()), float(b.residents[idx].sum())):
             return [(idx, region)]
         k = 2
     axis = _long_axis(b, idx, region)
-    order = idx[np.lexsort((b.lonlat[idx, 1 - axis], b.lonlat[idx, axis]))]
+    order = idx[np.lexsort((b.xy[idx, 1 - axis], b.xy[idx, axis]))]
     share = np.cumsum(weight[order]) / weight[order].sum()
     k1 = k // 2
     cut = int(np.searchsorted(share, k1 / k)) + 1
     cut = min(max(cut, 1), len(order) - 1)
-    at = float(b.lonlat[order[cut - 1], axis] + b.lonlat[order[cut], axis]) / 2
+    at = float(b.xy[order[cut - 1], axis] + b.xy[order[cut], axis]) / 2
     low, high = _halves(region, axis, at)
     return _split(order[:cut], k1, b, weight, limits, low) + _split(
         order[cut:], k - k1, b, weight, limits, high

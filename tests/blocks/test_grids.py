@@ -103,3 +103,135 @@ def test_a_second_run_keeps_every_code_and_the_command_line(peopled: tuple[str, 
     assert done.stdout.startswith(f"{STREET}002: ") and "grids (fewest possible" in done.stdout
     both = twin(env, "grids", "delineate")
     assert both.returncode == 1 and "--community CODE, or --all" in both.stderr
+
+
+def _communities(conninfo: str) -> list[str]:
+    with psycopg.connect(conninfo) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT code FROM twin.admin_unit WHERE level = 'community' AND parent_code = %s "
+            "ORDER BY code", (STREET,)).fetchall()]  # fmt: skip
+
+
+def _in_force_checks(conn: psycopg.Connection[Any], community: str) -> dict[str, Any]:
+    """Invariants of the grids in force of one community, counted in SQL."""
+    row = conn.execute(
+        """WITH g AS (SELECT code, geom FROM twin.admin_unit
+                      WHERE parent_code = %(c)s AND level = 'grid'),
+                b AS (SELECT * FROM twin.building WHERE code LIKE %(c)s || '%%')
+           SELECT
+             (SELECT count(*) FROM b WHERE b.grid_code NOT IN (SELECT code FROM g)),
+             (SELECT count(*) FROM b JOIN g ON g.code = b.grid_code
+              WHERE NOT ST_Covers(ST_Buffer(g.geom, 1e-7), b.footprint)),
+             (SELECT count(*) FROM b JOIN g ON g.code <> b.grid_code
+              WHERE ST_Area(ST_Intersection(g.geom, b.footprint)) > 1e-12),
+             (SELECT abs(sum(ST_Area(g.geom)) - ST_Area(u.geom)) / ST_Area(u.geom)
+              FROM g, twin.admin_unit u WHERE u.code = %(c)s GROUP BY u.geom),
+             (SELECT abs(ST_Area(ST_Union(g.geom)) - ST_Area(u.geom)) / ST_Area(u.geom)
+              FROM g, twin.admin_unit u WHERE u.code = %(c)s GROUP BY u.geom),
+             (SELECT count(*) FROM twin.placement p JOIN twin.building x ON x.code = p.building_code
+              WHERE p.community_code = %(c)s AND p.grid_code <> x.grid_code),
+             (SELECT count(*) FROM twin.placement p
+              JOIN twin.building x ON x.code = p.building_code
+              JOIN twin.admin_unit gg ON gg.code = p.grid_code
+              WHERE p.community_code = %(c)s
+                AND NOT ST_Covers(ST_Buffer(gg.geom, 1e-7), x.footprint)),
+             (SELECT count(*) FROM twin.address a JOIN twin.building x ON x.code = a.building_code
+              WHERE a.community_code = %(c)s AND a.grid_code <> x.grid_code),
+             (SELECT count(*) FROM b WHERE left(b.code, 14) <> b.grid_code)""",
+        {"c": community},
+    ).fetchone()
+    assert row is not None
+    keys = ["orphans", "not_covered", "cut", "overlap", "gap", "placement_off",
+            "placement_outside", "address_off", "moved_codes"]  # fmt: skip
+    return dict(zip(keys, row, strict=True))
+
+
+def _loads(conn: psycopg.Connection[Any], community: str) -> list[tuple[str, int, int, int]]:
+    """Each grid in force: buildings, housing units and residents, recounted."""
+    return conn.execute(
+        """SELECT b.grid_code, count(*),
+                  sum(CASE WHEN b.use = 'residential' THEN (SELECT count(*) FROM twin.room r
+                      WHERE r.building_code = b.code) ELSE 0 END)::int,
+                  sum(coalesce(k.people, 0))::int
+           FROM twin.building b LEFT JOIN twin.block_counts k ON k.code = b.code
+           WHERE b.code LIKE %s || '%%' GROUP BY b.grid_code ORDER BY 1""",
+        (community,),
+    ).fetchall()
+
+
+def test_apply_puts_the_plan_in_force_keeps_building_codes_and_moves_the_counts(
+    peopled: tuple[str, str],
+) -> None:
+    from blocks.grids.apply import apply_plan
+    from blocks.placement.aggregates import recount_differences
+
+    limits = Limits()
+    communities = _communities(peopled[0])
+    with contextlib.closing(connect(peopled[0])) as conn:
+        before = dict(conn.execute("SELECT code, grid_code FROM twin.building").fetchall())
+        applied = {}
+        for community in communities:
+            report = delineate_community(conn, community, limits, "test")
+            assert report is not None, community
+            print(report.line())  # noqa: T201 - the figures of the report
+            applied[community] = apply_plan(conn, community, "test")
+            conn.commit()
+        after = dict(conn.execute("SELECT code, grid_code FROM twin.building").fetchall())
+        assert after.keys() == before.keys()  # building codes are identities: none changed
+        moved = [c for c in after if after[c] != before[c]]
+        assert moved and sum(a.buildings_moved for a in applied.values()) == len(moved)
+        for community in communities:
+            checks = _in_force_checks(conn, community)
+            assert checks["overlap"] < 1e-6 and checks["gap"] < 1e-6, (community, checks)
+            assert {k: v for k, v in checks.items() if k not in ("overlap", "gap")} == {
+                "orphans": 0, "not_covered": 0, "cut": 0, "placement_off": 0,
+                "placement_outside": 0, "address_off": 0,
+                "moved_codes": checks["moved_codes"]}  # fmt: skip
+            for grid, buildings, units, residents in _loads(conn, community):
+                assert buildings == 1 or limits.fits(units, residents), (grid, units, residents)
+        assert sum(_in_force_checks(conn, c)["moved_codes"] for c in communities) > 0
+        assert recount_differences(conn) == []
+        audit = conn.execute(
+            "SELECT count(*) FILTER (WHERE action = 'apply_grid_plan'), "
+            "count(*) FILTER (WHERE table_name = 'building' AND action = 'update' "
+            "AND before ->> 'grid_code' <> after ->> 'grid_code' AND record_key = ANY(%s)) "
+            "FROM twin.audit_log", (moved,)).fetchone()  # fmt: skip
+        assert audit is not None and audit[0] == len(communities) and audit[1] == len(moved)
+        # A room of a moved building, placed by its code, lands in the building's grid now.
+        code = moved[0]
+        room = conn.execute("SELECT code FROM twin.room WHERE building_code = %s LIMIT 1",
+                            (code,)).fetchone()  # fmt: skip
+        if room is not None:
+            place_rows(conn, list, ["id", "code"], [["moved-1", room[0]]], kind="person",
+                       source="grid-test", actor="t")  # fmt: skip
+            placed = conn.execute(
+                "SELECT p.grid_code FROM twin.placement p JOIN twin.person x ON x.id = p.record_id "
+                "WHERE p.record_kind = 'person' AND p.room_code = %s ORDER BY p.id DESC LIMIT 1",
+                (room[0],)).fetchone()  # fmt: skip
+            conn.rollback()
+            assert placed == (after[code],) != (code[:14],)
+
+
+def test_a_second_delineation_after_apply_keeps_every_code_and_moves_nothing(
+    peopled: tuple[str, str],
+) -> None:
+    from blocks.grids.apply import apply_plan
+
+    communities = _communities(peopled[0])
+    with contextlib.closing(connect(peopled[0])) as conn:
+        for community in communities:
+            apply_plan(conn, community, "test") if not conn.execute(
+                "SELECT 1 FROM twin.grid_plan WHERE community_code = %s AND applied_at IS NOT NULL",
+                (community,)).fetchone() else None  # fmt: skip
+        conn.commit()
+        grids = conn.execute("SELECT code, ST_AsBinary(geom) FROM twin.admin_unit "
+                             "WHERE level = 'grid' ORDER BY code").fetchall()  # fmt: skip
+        for community in communities:
+            report = delineate_community(conn, community, Limits(), "test")
+            assert report is not None and report.unchanged == report.grids, report
+            again = apply_plan(conn, community, "test")
+            assert (again.grids_written, again.buildings_moved, again.placements_moved,
+                    again.retired) == (0, 0, 0, [])  # fmt: skip
+        conn.commit()
+        assert grids == conn.execute("SELECT code, ST_AsBinary(geom) FROM twin.admin_unit "
+                                     "WHERE level = 'grid' ORDER BY code").fetchall()  # fmt: skip

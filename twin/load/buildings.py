@@ -205,7 +205,8 @@ def _plan(item: Item, located: Located, columns: Columns, report: ImportReport) 
 _RESERVE = """
 INSERT INTO twin.code_counter AS c (prefix, last)
 VALUES (%(grid)s, greatest(%(floor)s, coalesce((
-    SELECT max(right(code, 5)::int) FROM twin.building WHERE grid_code = %(grid)s), 0)) + %(n)s)
+    SELECT max(right(code, 5)::int) FROM twin.building WHERE code LIKE %(grid)s || '%%'),
+    0)) + %(n)s)
 ON CONFLICT (prefix) DO UPDATE SET last = greatest(c.last, excluded.last - %(n)s) + %(n)s
 RETURNING last
 """

@@ -11,12 +11,14 @@ by_address AS (
            a.code AS address_code
     FROM wanted AS w JOIN twin.address AS a ON a.code = w.code
 ),
--- Rooms and buildings without an address (imported stock).
+-- Rooms and buildings without an address (imported stock); the grid is the building's
+-- current one (a re-delineation may have moved it: building codes never change).
 by_room AS (
     SELECT r.code, 'published' AS status, '{}'::text[] AS successor_codes,
-           left(r.code, 6), left(r.code, 9), left(r.code, 12), left(r.code, 14),
+           left(r.code, 6), left(r.code, 9), left(r.code, 12), b.grid_code,
            r.building_code, r.floor_no, r.code, NULL::text
     FROM wanted AS w JOIN twin.room AS r ON r.code = w.code
+    JOIN twin.building AS b ON b.code = r.building_code
     WHERE w.code NOT IN (SELECT code FROM by_address)
 ),
 by_building AS (
