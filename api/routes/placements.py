@@ -157,10 +157,15 @@ def services(
     kind: Annotated[str, Query(min_length=1, max_length=50, description="school, clinic...")],
     radius_m: Annotated[float | None, Query(gt=0, le=20_000)] = None,
     within: Annotated[str | None, Query(pattern=r"^[0-9]{6,12}$")] = None,
+    distance: Annotated[
+        Literal["straight", "walking"],
+        Query(description="straight line (default) or walking over the roads"),
+    ] = "straight",
 ) -> JSONResponse:
     """Compare facilities of a kind with the people who live near them, per community.
 
-    Per community: residents, residents within the straight-line ``radius_m`` of a facility,
-    facilities, capacity (given, or estimated from floor area), capacity per 1,000 residents.
+    Per community: residents, residents within ``radius_m`` of a facility (straight line, or
+    walking over the roads), facilities, capacity (given, or estimated from floor area),
+    capacity per 1,000 residents.
     """
-    return JSONResponse(service_analysis(conn, kind, radius_m, within))
+    return JSONResponse(service_analysis(conn, kind, radius_m, within, distance))
