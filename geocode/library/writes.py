@@ -136,6 +136,8 @@ def _new_code(
 
 
 def _block_path(code: str) -> dict[str, str | None]:
+    # The codes' prefixes; the insert takes a building's grid from the building, since a
+    # re-delineation may have moved it (building codes keep the grid they were issued under).
     match = re.match(r"\d+", code)
     digits = match.group() if match else ""
     path: dict[str, str | None] = {}
@@ -194,7 +196,8 @@ def create_address(
         "INSERT INTO twin.address (code, level, text, parent_code, district_code, street_code, "
         "community_code, grid_code, building_code, room_code, floor_no, elements, geom, status, "
         "created_by) VALUES (%(code)s, %(level)s, %(text)s, %(parent)s, %(district_code)s, "
-        "%(street_code)s, %(community_code)s, %(grid_code)s, %(building_code)s, %(room_code)s, "
+        "%(street_code)s, %(community_code)s, coalesce((SELECT grid_code FROM twin.building "
+        "WHERE code = %(building_code)s), %(grid_code)s), %(building_code)s, %(room_code)s, "
         "%(floor)s, %(elements)s, CASE WHEN %(lon)s::float8 IS NULL THEN NULL ELSE "
         "ST_Point(%(lon)s, %(lat)s, 4326) END, %(status)s, %(actor)s)",
         {
