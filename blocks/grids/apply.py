@@ -14,7 +14,8 @@ In one transaction (the caller's), for one community:
    the grid covering the point, else the main successor of a dropped grid); the count
    triggers move the aggregates, as for any placement update.
 5. Dropped grids go to ``twin.grid_retired`` with their successors (their codes are never
-   issued again) and leave ``twin.admin_unit``.
+   issued again) and leave ``twin.admin_unit``; revoked keys scoped to one (kept for the
+   audit log) are scoped to the community instead.
 6. Audit: the row triggers log every grid and building change; one ``apply_grid_plan`` row
    sums up the rest (address and placement moves are batch updates).
 """
@@ -111,6 +112,9 @@ def apply_plan(conn: psycopg.Connection[Any], community: str, actor: str) -> App
             "INSERT INTO twin.grid_retired (code, community_code, name, geom, successor_codes, "
             "retired_by) VALUES (%s, %s, %s, ST_GeomFromWKB(%s, 4326), %s, %s)",
             (code, community, name, wkb, succ, actor))  # fmt: skip
+        # Revoked keys are kept for the audit log: their scope moves up to the community.
+        conn.execute("UPDATE twin.api_key SET scope_code = %s WHERE scope_code = %s "
+                     "AND revoked_at IS NOT NULL", (community, code))  # fmt: skip
         conn.execute("DELETE FROM twin.admin_unit WHERE code = %s", (code,))
     conn.execute("UPDATE twin.grid_plan SET applied_at = now(), applied_by = %s "
                  "WHERE community_code = %s", (actor, community))  # fmt: skip

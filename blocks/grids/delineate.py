@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 MAX_UNITS, MAX_RESIDENTS = 500, 1_000
 #: The weight of a building with nobody and no units, so that empty buildings spread too.
 _EMPTY_WEIGHT = 1e-3
+#: Road blocks thinner (Polsby-Popper) or smaller (share of the median) than this are slivers.
+_SLIVER_COMPACTNESS, _SLIVER_SHARE = 0.2, 0.15
 #: Metres per degree of latitude (and of longitude at the equator), for the local frame.
 _M_PER_DEG = 111_320.0
 
@@ -150,9 +152,44 @@ def road_faces(region: Any, roads: Any) -> list[Any]:
     """
     inside = shapely.intersection(roads, region) if roads is not None else None
     lines = [region.boundary] + ([] if inside is None or inside.is_empty else [inside])
+    # Slivers between a road and the community's edge join their neighbour.
     noded = shapely.union_all(lines)
     faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
-    return [f for f in faces if f.area > 0 and region.contains(f.point_on_surface())]
+    return _merge_slivers([f for f in faces
+                           if f.area > 0 and region.contains(f.point_on_surface())])  # fmt: skip
+
+
+def _compact(geom: Any) -> float:
+    """Polsby-Popper score of a planar shape (1 for a circle)."""
+    return float(4 * math.pi * geom.area / geom.length**2) if geom.length else 0.0
+
+
+def _border(a: Any, b: Any) -> float:
+    return float(shapely.length(shapely.intersection(a.boundary, b.boundary)))
+
+
+def _merge_slivers(faces: list[Any]) -> list[Any]:
+    """Merge slivers (a road close to the community's edge) into their longest neighbour.
+
+    A sliver is thin (Polsby-Popper below :data:`_SLIVER_COMPACTNESS`) or small (below
+    :data:`_SLIVER_SHARE` of the median road block).
+    """
+    faces = list(faces)
+    while len(faces) > 1:
+        floor = _SLIVER_SHARE * float(np.median([f.area for f in faces]))
+        slivers = sorted((f.area, i) for i, f in enumerate(faces)
+                         if f.area < floor or _compact(f) < _SLIVER_COMPACTNESS)  # fmt: skip
+        merged = False
+        for _, i in slivers:
+            length, j = max((_border(faces[i], g), j) for j, g in enumerate(faces) if j != i)
+            if length > 0:
+                faces[j] = shapely.union(faces[j], faces[i])
+                del faces[i]
+                merged = True
+                break
+        if not merged:
+            break
+    return faces
 
 
 def partition(
@@ -217,7 +254,35 @@ def partition_faces(
         else:
             out.append((idx, shapely.union_all([faces[occupied[a]] for a in group])))
     empty = [f for i, f in enumerate(faces) if i not in set(occupied.tolist())]
-    return _attach(out, empty)
+    return _merge_groups(_attach(out, empty), b, limits)
+
+
+def _merge_groups(
+    groups: list[tuple[NDArray[np.int64], Any]], b: Buildings, limits: Limits
+) -> list[tuple[NDArray[np.int64], Any]]:
+    """Merge neighbouring groups whose totals fit together, the most compact union first.
+
+    Bisection at whole road blocks may leave more grids than the limits need; merging
+    neighbours (sharing a border) keeps grids contiguous and brings their number down.
+    """
+    groups = list(groups)
+    while True:
+        best: tuple[float, int, int, Any] | None = None
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                idx = np.concatenate([groups[i][0], groups[j][0]])
+                if not limits.fits(float(b.units[idx].sum()), float(b.residents[idx].sum())):
+                    continue
+                if _border(groups[i][1], groups[j][1]) <= 0:
+                    continue
+                union = shapely.union(groups[i][1], groups[j][1])
+                if best is None or _compact(union) > best[0]:
+                    best = (_compact(union), i, j, union)
+        if best is None:
+            return groups
+        _, i, j, union = best
+        groups[i] = (np.sort(np.concatenate([groups[i][0], groups[j][0]])), union)
+        del groups[j]
 
 
 def _attach(

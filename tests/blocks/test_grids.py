@@ -4,20 +4,25 @@ their community without cutting a building, and a second run keeps every code.""
 from __future__ import annotations
 
 import contextlib
+import doctest
 import os
 from typing import Any
 
+import numpy as np
 import psycopg
 import pytest
 
-from blocks.grids.delineate import Limits
-from blocks.grids.service import delineate_community
+import shapely
+
+from blocks.errors import PlacementInputError
+from blocks.grids.delineate import Buildings, Limits, partition_faces, road_faces
+from blocks.grids.service import delineate_community, sql_text
 from blocks.placement.service import place_rows
 from tests.blocks.placement_data import STREET, truth
+from tests.utils.auth import key_headers
 from tests.utils.cli import twin
 from twin.db.connect import connect
 
-pytestmark = pytest.mark.db
 COMMUNITY = f"{STREET}001"
 
 
@@ -32,6 +37,39 @@ def peopled(street: tuple[str, str]) -> tuple[str, str]:
     return street
 
 
+def test_grids_follow_the_roads_where_road_blocks_fit() -> None:
+    square = shapely.box(0, 0, 1000, 1000)
+    roads = shapely.MultiLineString(
+        [[(500, -50), (500, 1050)], [(-50, 480), (1050, 480)], [(200, 700), (200, 1000)]]
+    )  # a dead end: cuts nothing
+    faces = road_faces(square, roads)
+    assert sorted(round(f.area) for f in faces) == [240_000, 240_000, 260_000, 260_000]
+    rng = np.random.default_rng(7)
+    xy = rng.uniform(20, 980, size=(200, 2))
+    xy = xy[np.abs(xy[:, 0] - 500) > 20]
+    xy = xy[np.abs(xy[:, 1] - 480) > 20]
+    b = Buildings(xy, np.full(len(xy), 9.0), np.full(len(xy), 18.0))
+    limits = Limits(max_units=int(9 * len(xy) / 3), max_residents=10_000)  # 3 grids needed
+    groups = partition_faces(b, limits, faces)
+    assert len(groups) in (3, 4)
+    pieces = [p for _, p in groups]
+    assert sum(p.area for p in pieces) == pytest.approx(1e6)
+    inner = shapely.difference(shapely.union_all([p.boundary for p in pieces]),
+                               square.boundary.buffer(1e-6))  # fmt: skip
+    assert inner.length > 900 and inner.difference(roads.buffer(1e-6)).length < 1e-6
+    for members, piece in groups:
+        assert limits.fits(b.units[members].sum(), b.residents[members].sum())
+        assert bool(np.all(shapely.contains_xy(piece, b.xy[members, 0], b.xy[members, 1])))
+
+
+def test_the_examples_in_the_docstrings_hold() -> None:
+    from blocks.grids import delineate
+    from blocks.placement import walking
+
+    for module in (delineate, walking):
+        assert doctest.testmod(module).failed == 0
+
+
 def _plan(conninfo: str) -> list[dict[str, Any]]:
     with psycopg.connect(conninfo) as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
         return cur.execute(
@@ -41,6 +79,7 @@ def _plan(conninfo: str) -> list[dict[str, Any]]:
         ).fetchall()  # fmt: skip
 
 
+@pytest.mark.db
 def test_grids_keep_the_limits_tile_the_community_and_cut_no_building(
     peopled: tuple[str, str],
 ) -> None:
@@ -84,6 +123,7 @@ def test_grids_keep_the_limits_tile_the_community_and_cut_no_building(
     assert report.mean_compactness > 0.4 and all(g["parts"] == 1 for g in plan)
 
 
+@pytest.mark.db
 def test_a_second_run_keeps_every_code_and_the_command_line(peopled: tuple[str, str]) -> None:
     limits = Limits(max_units=120, max_residents=150)
     with contextlib.closing(connect(peopled[0])) as conn:
@@ -159,6 +199,7 @@ def _loads(conn: psycopg.Connection[Any], community: str) -> list[tuple[str, int
     ).fetchall()
 
 
+@pytest.mark.db
 def test_apply_puts_the_plan_in_force_keeps_building_codes_and_moves_the_counts(
     peopled: tuple[str, str],
 ) -> None:
@@ -169,13 +210,25 @@ def test_apply_puts_the_plan_in_force_keeps_building_codes_and_moves_the_counts(
     communities = _communities(peopled[0])
     with contextlib.closing(connect(peopled[0])) as conn:
         before = dict(conn.execute("SELECT code, grid_code FROM twin.building").fetchall())
-        applied = {}
+        applied, refused = {}, 0
         for community in communities:
             report = delineate_community(conn, community, limits, "test")
             assert report is not None, community
             print(report.line())  # noqa: T201 - the figures of the report
+            assert report.grids == 1 or report.along_roads == 1.0  # road blocks fit here
+            dropped = conn.execute(sql_text("retired_grids.sql"), {"community": community})
+            retired = [r[0] for r in dropped.fetchall()]
+            if retired and not refused:  # a key scoped to a grid the plan drops stops it
+                conn.commit()
+                key_headers(peopled[0], "grid_worker", retired[0], "w-retired")
+                with pytest.raises(PlacementInputError, match="re-scope them first"):
+                    apply_plan(conn, community, "test")
+                conn.rollback()
+                conn.execute("UPDATE twin.api_key SET revoked_at = now() WHERE name = 'w-retired'")
+                refused += 1
             applied[community] = apply_plan(conn, community, "test")
             conn.commit()
+        assert refused == 1
         after = dict(conn.execute("SELECT code, grid_code FROM twin.building").fetchall())
         assert after.keys() == before.keys()  # building codes are identities: none changed
         moved = [c for c in after if after[c] != before[c]]
@@ -212,6 +265,7 @@ def test_apply_puts_the_plan_in_force_keeps_building_codes_and_moves_the_counts(
             assert placed == (after[code],) != (code[:14],)
 
 
+@pytest.mark.db
 def test_a_second_delineation_after_apply_keeps_every_code_and_moves_nothing(
     peopled: tuple[str, str],
 ) -> None:
@@ -235,3 +289,12 @@ def test_a_second_delineation_after_apply_keeps_every_code_and_moves_nothing(
         conn.commit()
         assert grids == conn.execute("SELECT code, ST_AsBinary(geom) FROM twin.admin_unit "
                                      "WHERE level = 'grid' ORDER BY code").fetchall()  # fmt: skip
+    env = {**os.environ, "DATABASE_URL": peopled[1]}
+    done = twin(env, "grids", "delineate", "--community", communities[0], "--max-units", "150",
+                "--apply")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"{communities[0]}: applied " in done.stdout
+    again = twin(env, "grids", "apply", "--community", communities[0])
+    assert again.returncode == 0 and "(0 written, 0 retired); moved 0 buildings" in again.stdout
+    none = twin(env, "grids", "apply", "--community", f"{STREET}999")
+    assert none.returncode == 1 and "has no grid plan" in none.stderr
