@@ -2,8 +2,9 @@
 
 The work happens in a planar frame (metres, turned so that the roads run along its axes:
 :class:`Frame`). The community is first cut along its roads' centre lines into road blocks
-(:func:`road_faces`); road blocks are the atoms of the partition, so grid boundaries run along
-roads where roads exist. Recursive bisection then groups them: the number of grids needed is at
+(:func:`road_faces`; slivers between a road and the community's edge join their neighbour);
+road blocks are the atoms of the partition, so grid boundaries run along roads where roads
+exist. Recursive bisection then groups them: the number of grids needed is at
 least ``ceil(units / max_units)`` and ``ceil(residents / max_residents)``; a set of atoms is
 cut across its longer side at the weighted quantile that leaves each side its share of grids
 (the weight of an atom is its load, the larger of its units and residents as fractions of the
@@ -11,7 +12,9 @@ limits), and each side is cut again, until every group fits the limits. Only a s
 block over the limits is cut inside, by the same bisection over its buildings along straight
 lines parallel to the roads. A building is never split (a single building over the limits is a
 grid of its own, reported as such); road blocks without buildings join the neighbouring grid
-with which they share the longest border.
+with which they share the longest border. Last, neighbouring groups whose totals fit together
+merge (the most compact union first), since cuts at whole road blocks may leave more grids
+than the limits need.
 """
 
 from __future__ import annotations
