@@ -269,7 +269,10 @@ class BlockPath:
     """District → street → community → grid → building → room codes, as deep as known.
 
     Every given code is validated for its level (and stripped), and each given code must
-    start with the given code above it; levels may be left out (``None``) anywhere.
+    start with the given code above it; levels may be left out (``None``) anywhere. A
+    building need only share the community of its grid: a building code keeps the grid it
+    was issued under, and a re-delineation may have moved the building to another grid
+    (docs/blocks.md, "Grids").
 
     Raises
     ------
@@ -281,6 +284,8 @@ class BlockPath:
     >>> path = BlockPath.from_code("4403070030030400042")
     >>> path.grid, path.room, path.deepest
     ('44030700300304', None, '4403070030030400042')
+    >>> BlockPath(grid="44030700300305", building="4403070030030400042").grid
+    '44030700300305'
     >>> BlockPath(district="440306", street="440307003")
     Traceback (most recent call last):
     ...
@@ -303,6 +308,8 @@ class BlockPath:
             level = Level(f.name)
             code = validate(value, level)
             object.__setattr__(self, f.name, code)
+            if level is Level.BUILDING and above is Level.GRID:
+                above_code = above_code[:12]  # the grid's community
             if not code.startswith(above_code):
                 raise CodeError(
                     f"{level.value} {code!r} does not start with its {above.value} {above_code!r}"

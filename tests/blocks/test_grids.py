@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import doctest
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -263,6 +264,29 @@ def test_apply_puts_the_plan_in_force_keeps_building_codes_and_moves_the_counts(
                 (room[0],)).fetchone()  # fmt: skip
             conn.rollback()
             assert placed == (after[code],) != (code[:14],)
+
+
+@pytest.mark.db
+def test_a_moved_building_imported_again_with_its_code_keeps_code_and_grid(
+    peopled: tuple[str, str], tmp_path: Path
+) -> None:
+    from tests.twin.load.test_importer import write_geojson
+    from twin.crs import WGS84
+    from twin.load.importer import import_file
+
+    with contextlib.closing(connect(peopled[0])) as conn:
+        moved = conn.execute(
+            "SELECT code, grid_code, ST_AsBinary(footprint) FROM twin.building "
+            "WHERE left(code, 14) <> grid_code ORDER BY code LIMIT 1").fetchone()  # fmt: skip
+        assert moved is not None
+        code, grid, wkb = moved
+        path = write_geojson(tmp_path / "b.geojson",
+                             [({"code": code, "floors": 7}, shapely.from_wkb(wkb))])  # fmt: skip
+        report = import_file(conn, "buildings", path, WGS84)
+        conn.commit()
+        assert report.rejected == [] and report.updated == 1, report
+        assert conn.execute("SELECT grid_code, floors FROM twin.building WHERE code = %s",
+                            (code,)).fetchone() == (grid, 7)  # fmt: skip
 
 
 @pytest.mark.db

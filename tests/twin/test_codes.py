@@ -208,11 +208,17 @@ def test_block_path_keeps_consistent_codes_and_allows_gaps() -> None:
         ({"street": "440307003", "room": "4403070040030400042000003"}, "room '4403"),
         ({"grid": "440307003003"}, "is a community code, not a grid code"),
         ({"building": "4403070030030400000"}, "building serial of 00000"),
+        ({"grid": "44030700300304", "building": "4403070030040400042"}, "does not start with"),
     ],
 )
 def test_block_path_refuses_inconsistent_codes(kwargs: dict[str, str], why: str) -> None:
     with pytest.raises(CodeError, match=why):
         BlockPath(**kwargs)
+
+
+def test_a_building_may_lie_in_another_grid_of_its_community() -> None:
+    moved = BlockPath(grid="44030700300305", building="4403070030030400042")
+    assert moved.grid == "44030700300305" and moved.building == "4403070030030400042"
 
 
 def test_block_path_is_frozen() -> None:

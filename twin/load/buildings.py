@@ -152,7 +152,9 @@ def _given_code(row: int, text: str, plan: Planned, report: ImportReport) -> boo
     except CodeError as exc:
         report.reject(row, "code", str(exc))
         return False
-    if code[:14] != plan.grid:
+    # A stored building may lie in another grid of its community than its code says (a
+    # re-delineation moved it); a new code must start with its grid (_check_stored).
+    if code[:12] != plan.grid[:12]:
         report.reject(row, "code", f"code {code} does not start with its grid {plan.grid}")
         return False
     plan.code = code
@@ -169,7 +171,10 @@ JOIN twin.building AS s ON s.code = t.code
 def _check_stored(
     conn: psycopg.Connection[Any], plans: list[Planned], report: ImportReport
 ) -> list[Planned]:
-    """Mark given codes that are stored; reject those of a building elsewhere (a clash)."""
+    """Mark given codes that are stored; reject those of a building elsewhere (a clash).
+
+    A code not stored yet must start with the grid its building lies in.
+    """
     given = [p for p in plans if p.code is not None and not p.existing]
     wkbs = [shapely.to_wkb(p.geom) for p in given]
     found = dict(conn.execute(_STORED, ([p.code for p in given], wkbs)).fetchall())
@@ -180,6 +185,9 @@ def _check_stored(
             clashes.add(p.row)
         elif p.code in found:
             p.existing = True
+        elif p.code is not None and p.code[:14] != p.grid:
+            report.reject(p.row, "code", f"code {p.code} does not start with its grid {p.grid}")
+            clashes.add(p.row)
     return [p for p in plans if p.row not in clashes]
 
 

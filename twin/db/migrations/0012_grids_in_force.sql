@@ -42,3 +42,4 @@ CREATE TABLE twin.grid_retired (
     retired_at      timestamptz NOT NULL DEFAULT now(),
     retired_by      text NOT NULL CHECK (btrim(retired_by) <> '')
 );
+CREATE INDEX grid_retired_geom_idx ON twin.grid_retired USING gist (geom);
