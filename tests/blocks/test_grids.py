@@ -29,11 +29,25 @@ COMMUNITY = f"{STREET}001"
 
 @pytest.fixture(scope="module")
 def peopled(street: tuple[str, str]) -> tuple[str, str]:
-    """The street with every generated person placed by room code."""
+    """The street with every generated person placed by room code, and some points between
+    buildings placed (down to a grid only)."""
     people = truth(street[0], "person", 100_000)
     rows = [[p["source_id"], p["room_code"]] for p in people]
     with contextlib.closing(connect(street[0])) as conn:
         place_rows(conn, list, ["id", "code"], rows, kind="person", source="census", actor="t")
+        points = conn.execute(
+            """SELECT ST_X(d.geom), ST_Y(d.geom) FROM twin.admin_unit u,
+                      ST_Dump(ST_GeneratePoints(u.geom, 20, 11)) d
+               WHERE u.parent_code = %s AND u.level = 'community'
+                 AND NOT EXISTS (SELECT 1 FROM twin.building b
+                                 WHERE ST_Intersects(b.footprint, d.geom))""",
+            (STREET,),
+        ).fetchall()
+        events = [[f"pt-{i}", x, y, "占道经营", "2026-05-01 10:00"]
+                  for i, (x, y) in enumerate(points)]  # fmt: skip
+        done = place_rows(conn, list, ["id", "lon", "lat", "event_type", "occurred_at"], events,
+                          kind="event", source="walk", actor="t")  # fmt: skip
+        assert all(d.status != "invalid" for d in done), done[0]
         conn.commit()
     return street
 
@@ -178,12 +192,20 @@ def _in_force_checks(conn: psycopg.Connection[Any], community: str) -> dict[str,
                 AND NOT ST_Covers(ST_Buffer(gg.geom, 1e-7), x.footprint)),
              (SELECT count(*) FROM twin.address a JOIN twin.building x ON x.code = a.building_code
               WHERE a.community_code = %(c)s AND a.grid_code <> x.grid_code),
-             (SELECT count(*) FROM b WHERE left(b.code, 14) <> b.grid_code)""",
+             (SELECT count(*) FROM b WHERE left(b.code, 14) <> b.grid_code),
+             (SELECT count(*) FROM twin.placement p WHERE p.community_code = %(c)s
+                AND p.building_code IS NULL AND p.grid_code IS NOT NULL),
+             (SELECT count(*) FROM twin.placement p JOIN twin.admin_unit gg
+                ON gg.code = p.grid_code
+              WHERE p.community_code = %(c)s AND p.building_code IS NULL
+                AND NOT ST_Covers(ST_Buffer(gg.geom, 1e-7), ST_Point((p.input ->> 'lon')::float8,
+                                                          (p.input ->> 'lat')::float8, 4326)))""",
         {"c": community},
     ).fetchone()
     assert row is not None
     keys = ["orphans", "not_covered", "cut", "overlap", "gap", "placement_off",
-            "placement_outside", "address_off", "moved_codes"]  # fmt: skip
+            "placement_outside", "address_off", "moved_codes", "by_point",
+            "point_outside"]  # fmt: skip
     return dict(zip(keys, row, strict=True))
 
 
@@ -239,11 +261,12 @@ def test_apply_puts_the_plan_in_force_keeps_building_codes_and_moves_the_counts(
             assert checks["overlap"] < 1e-6 and checks["gap"] < 1e-6, (community, checks)
             assert {k: v for k, v in checks.items() if k not in ("overlap", "gap")} == {
                 "orphans": 0, "not_covered": 0, "cut": 0, "placement_off": 0,
-                "placement_outside": 0, "address_off": 0,
-                "moved_codes": checks["moved_codes"]}  # fmt: skip
+                "placement_outside": 0, "address_off": 0, "point_outside": 0,
+                "moved_codes": checks["moved_codes"], "by_point": checks["by_point"]}  # fmt: skip
             for grid, buildings, units, residents in _loads(conn, community):
                 assert buildings == 1 or limits.fits(units, residents), (grid, units, residents)
         assert sum(_in_force_checks(conn, c)["moved_codes"] for c in communities) > 0
+        assert sum(_in_force_checks(conn, c)["by_point"] for c in communities) > 20
         assert recount_differences(conn) == []
         audit = conn.execute(
             "SELECT count(*) FILTER (WHERE action = 'apply_grid_plan'), "
