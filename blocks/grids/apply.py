@@ -11,8 +11,8 @@ In one transaction (the caller's), for one community:
    departments' records, so it keeps the grid code it was issued under as its first 14 digits
    and ``grid_code`` records where it lies now (migration 0012).
 4. Addresses and placements of the community follow their building (or, outside buildings,
-   the grid covering the point, else the main successor of a dropped grid); the count
-   triggers move the aggregates, as for any placement update.
+   their address, the grid covering their point, else the main successor of a dropped grid);
+   the count triggers move the aggregates, as for any placement update.
 5. Dropped grids go to ``twin.grid_retired`` with their successors (their codes are never
    issued again) and leave ``twin.admin_unit``; revoked keys scoped to one (kept for the
    audit log) are scoped to the community instead.
