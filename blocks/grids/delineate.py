@@ -36,6 +36,8 @@ MAX_UNITS, MAX_RESIDENTS = 500, 1_000
 _EMPTY_WEIGHT = 1e-3
 #: Road blocks thinner (Polsby-Popper) or smaller (share of the median) than this are slivers.
 _SLIVER_COMPACTNESS, _SLIVER_SHARE = 0.2, 0.15
+#: How far (share of the weight) a straight cut may move from its target to find a gap.
+_CUT_SLACK = 0.1
 #: Metres per degree of latitude (and of longitude at the equator), for the local frame.
 _M_PER_DEG = 111_320.0
 
@@ -64,11 +66,21 @@ class Limits:
 
 @dataclass(frozen=True)
 class Buildings:
-    """A community's buildings: planar points (metres), housing units and residents."""
+    """A community's buildings: planar points (metres), housing units and residents.
+
+    ``bounds`` (optional, one row ``minx, miny, maxx, maxy`` per building) lets straight cuts
+    pass between footprints rather than between points.
+    """
 
     xy: NDArray[Any]
     units: NDArray[Any]
     residents: NDArray[Any]
+    bounds: NDArray[Any] | None = None
+
+    def subset(self, idx: NDArray[np.int64]) -> Buildings:
+        """Return the buildings at ``idx``."""
+        bounds = None if self.bounds is None else self.bounds[idx]
+        return Buildings(self.xy[idx], self.units[idx], self.residents[idx], bounds)
 
     def weight(self, limits: Limits) -> NDArray[Any]:
         """Each building's load: the larger of its units and residents as shares of a grid."""
@@ -200,10 +212,13 @@ def partition(
 ) -> list[tuple[NDArray[np.int64], Any]]:
     """Group buildings by straight cuts; return index groups, each with its piece of ``region``.
 
-    Each cut is a straight line along an axis of the frame half-way between the last building
-    of one side and the first of the other; ``region`` is cut along the same lines, so the
-    pieces tile it. A building whose footprint crosses a line is not cut: the caller gives
-    footprints to their own group's piece.
+    Each cut is a straight line along an axis of the frame, across the longer side of the
+    piece, in the widest gap between the footprints of the two sides near the target share
+    (else half-way between two points). ``region`` is cut along the same lines, or shared by
+    nearness (each group takes the land nearer to its buildings than to others':
+    :func:`_nearest_land`), whichever leaves the least compact piece more compact; the pieces
+    tile ``region`` either way. A building whose footprint crosses a piece's edge is not cut:
+    the caller gives footprints to their own group.
 
     Examples
     --------
@@ -215,7 +230,40 @@ def partition(
     if not len(b.xy):
         return []
     k = limits.needed(float(b.units.sum()), float(b.residents.sum()))
-    return _split(np.arange(len(b.xy)), k, b, b.weight(limits), limits, region)
+    groups = _split(np.arange(len(b.xy)), k, b, b.weight(limits), limits, region)
+    if region is None or len(groups) < 2:
+        return groups
+    near = _nearest_land([g for g, _ in groups], b.xy, region)
+    return max((groups, near), key=_least_compact)
+
+
+def _least_compact(groups: list[tuple[NDArray[np.int64], Any]]) -> float:
+    """Return the lowest Polsby-Popper score of the pieces (0 for an empty one)."""
+    return min(_compact(p) if p is not None and not p.is_empty else 0.0 for _, p in groups)
+
+
+def _nearest_land(
+    groups: list[NDArray[np.int64]], xy: NDArray[Any], region: Any
+) -> list[tuple[NDArray[np.int64], Any]]:
+    """Give each group the land nearer to its buildings than to any other (Voronoi cells).
+
+    Straight cuts across a whole road block leave long thin strips where buildings cluster;
+    the cells of a group's buildings make a compact piece around them instead, and the
+    pieces still tile ``region``.
+    """
+    keys, first = np.unique(np.round(xy, 3), axis=0, return_index=True)
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(keys),
+                                                       extend_to=region, ordered=True))  # fmt: skip
+    owner = np.empty(len(xy), dtype=np.int64)
+    for g, members in enumerate(groups):
+        owner[members] = g
+    cell_owner = owner[first]  # a point shared by two groups goes to the first building's
+    out = []
+    for g, members in enumerate(groups):
+        land = shapely.union_all(cells[cell_owner == g]) if (cell_owner == g).any() else None
+        piece = shapely.intersection(land, region) if land is not None else shapely.Polygon()
+        out.append((members, piece))
+    return out
 
 
 def partition_faces(
@@ -252,7 +300,7 @@ def partition_faces(
         idx = np.concatenate([members[a] for a in group])
         if len(group) == 1 and not limits.fits(float(b.units[idx].sum()),
                                                float(b.residents[idx].sum())):  # fmt: skip
-            inner = Buildings(b.xy[idx], b.units[idx], b.residents[idx])
+            inner = b.subset(idx)
             out += [(idx[g], p) for g, p in partition(inner, limits, faces[occupied[group[0]]])]
         else:
             out.append((idx, shapely.union_all([faces[occupied[a]] for a in group])))
@@ -344,8 +392,36 @@ def _split(
     k1 = k // 2
     cut = int(np.searchsorted(share, k1 / k)) + 1
     cut = min(max(cut, 1), len(order) - 1)
-    at = float(b.xy[order[cut - 1], axis] + b.xy[order[cut], axis]) / 2
+    cut, at = _cut_at(b, order, share, cut, k1 / k, axis)
     low, high = _halves(region, axis, at)
     return _split(order[:cut], k1, b, weight, limits, low) + _split(
         order[cut:], k - k1, b, weight, limits, high
     )
+
+
+def _cut_at(
+    b: Buildings,
+    order: NDArray[np.int64],
+    share: NDArray[Any],
+    cut: int,
+    target: float,
+    axis: int,
+) -> tuple[int, float]:
+    """Return where to cut ``order`` (an index) and the line's coordinate on ``axis``.
+
+    Where footprints are known, the cut moves (within :data:`_CUT_SLACK` of the target share)
+    to the widest gap between the footprints of the two sides, so that the line cuts no
+    building and each side's land holds its buildings; else half-way between two points.
+    """
+    midway = float(b.xy[order[cut - 1], axis] + b.xy[order[cut], axis]) / 2
+    if b.bounds is None:
+        return cut, midway
+    hi = np.maximum.accumulate(b.bounds[order, axis + 2])  # the left side's far edge
+    lo = np.minimum.accumulate(b.bounds[order, axis][::-1])[::-1]  # the right side's near edge
+    gaps = lo[1:] - hi[:-1]  # gaps[c - 1]: cutting before position c
+    allowed = np.flatnonzero(np.abs(share[:-1] - target) <= _CUT_SLACK) + 1
+    allowed = allowed[gaps[allowed - 1] > 0]
+    if not len(allowed):
+        return cut, midway
+    best = int(allowed[np.argmax(gaps[allowed - 1])])
+    return best, float(hi[best - 1] + lo[best]) / 2

@@ -212,6 +212,7 @@ def _frame(outline: Any, roads: Any) -> Frame:
 
 def _cut(
     lonlat: NDArray[Any],
+    footprints: NDArray[Any],
     units: NDArray[Any],
     residents: NDArray[Any],
     outline: Any,
@@ -220,7 +221,9 @@ def _cut(
 ) -> list[tuple[NDArray[Any], Any]]:
     """Group the buildings along the roads; each group with its piece of land (lon/lat)."""
     frame = _frame(outline, roads)
-    b = Buildings(np.column_stack(frame.forward(lonlat[:, 0], lonlat[:, 1])), units, residents)
+    bounds = shapely.bounds(frame.to_plane(footprints))
+    b = Buildings(np.column_stack(frame.forward(lonlat[:, 0], lonlat[:, 1])), units, residents,
+                  bounds)  # fmt: skip
     region = frame.to_plane(outline)
     faces = road_faces(region, None if roads is None else frame.to_plane(roads))
     cut = partition_faces(b, limits, faces) if faces else partition(b, limits, region)
@@ -255,7 +258,8 @@ def delineate_community(
     units = np.array([r[5] for r in rows], dtype=np.float64)
     residents = np.array([r[6] for r in rows], dtype=np.float64)
     roads = shapely.from_wkb(roads_wkb) if roads_wkb is not None else None
-    cut = _cut(lonlat, units, residents, shapely.from_wkb(outline_wkb), roads, limits)
+    cut = _cut(lonlat, footprints, units, residents, shapely.from_wkb(outline_wkb), roads,
+               limits)  # fmt: skip
     groups = [members for members, _ in cut]
     previous = conn.execute(
         "SELECT grid_code, building_codes, ST_AsBinary(geom) FROM twin.grid_plan "
