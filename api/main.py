@@ -23,7 +23,7 @@ from api.routes import addresses, audit, entities, geocode, health, jobs, placem
 from api.routes.threed import threed_router
 from api.routes.tiles import tiles_router
 from blocks.placement.jobs import PLACE_JOB
-from geocode.jobs import JobRunner, JobStore
+from geocode.jobs import FolderQueue, JobRunner, JobStore
 from tiles.listener import listen_for_changes
 from tiles.service import new_cache
 from twin import __version__
@@ -107,14 +107,18 @@ def create_app(
         )
         sync_pool.open(wait=False)
         app.state.sync_pool = sync_pool
-        runner = JobRunner(
-            app.state.job_store,
-            lambda: psycopg.connect(conninfo),
-            lambda conn: geocode.app_geocoder(app, conn).index,
-            {"place": PLACE_JOB},
-        )
-        runner.start()
-        app.state.job_runner = runner
+        runner = None
+        if api.jobs == "thread":
+            runner = JobRunner(
+                app.state.job_store,
+                lambda: psycopg.connect(conninfo),
+                lambda conn: geocode.app_geocoder(app, conn).index,
+                {"place": PLACE_JOB},
+            )
+            runner.start()
+            app.state.job_runner = runner
+        else:  # the job worker of `twin serve` (api/worker.py) runs them
+            app.state.job_runner = FolderQueue(app.state.job_store)
         listener = None
         if tiles.invalidate_on_change:
             listener = asyncio.create_task(
@@ -127,7 +131,8 @@ def create_app(
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
-            runner.stop()
+            if runner is not None:
+                runner.stop()
             await pool.close()
             await tile_pool.close()
             sync_pool.close()

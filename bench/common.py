@@ -60,15 +60,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def api_server(url: str, env: dict[str, str] | None = None, workers: int = 1) -> Iterator[str]:
-    """Run the API (uvicorn, ``workers`` processes) on a free port against ``url``; yield its
-    base URL."""
+def api_server(
+    url: str, env: dict[str, str] | None = None, workers: int = 1, jobs: str = "process"
+) -> Iterator[str]:
+    """Run the API (``twin serve``: ``workers`` server processes, jobs in a job worker process
+    or, with ``jobs="thread"``, in the server) on a free port against ``url``; yield its base URL.
+    """
     import httpx
 
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.asgi:app", "--port", str(port), "--log-level",
-         "warning", "--workers", str(workers)],
+        [sys.executable, "-m", "twin.cli.main", "serve", "--port", str(port), "--log-level",
+         "warning", "--workers", str(workers), "--jobs", jobs],
         env={**os.environ, "DATABASE_URL": url, **(env or {})},
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"

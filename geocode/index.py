@@ -28,6 +28,7 @@ from twin.address_codes import address_level
 from twin.errors import CodeError
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Iterable
 
     import psycopg
@@ -318,6 +319,11 @@ ORDER BY CASE level WHEN 'road' THEN 0 WHEN 'door' THEN 1 WHEN 'compound' THEN 2
 ALIAS_SQL = """
 SELECT a.address_code, a.text FROM twin.address_alias a
 JOIN twin.address d ON d.code = a.address_code WHERE d.status <> 'retired' ORDER BY a.id"""
+#: Aliases stored since a moment (less a margin for transactions that were still open).
+NEW_ALIAS_SQL = """
+SELECT a.address_code, a.text, now() FROM twin.address_alias a
+JOIN twin.address d ON d.code = a.address_code
+WHERE d.status <> 'retired' AND a.created_at >= %s - interval '10 minutes' ORDER BY a.id"""
 ADMIN_SQL = """
 SELECT code, level, name FROM twin.admin_unit
 WHERE level IN ('district', 'street', 'community') ORDER BY length(code), code"""
@@ -360,3 +366,31 @@ def load_index(conn: psycopg.Connection[Any]) -> AddressIndex:
         index = build_index(admin, cur.execute(ADDRESS_SQL), aliases)
     logger.info("geocoder index: %s", index.stats())
     return index
+
+
+def library_time(conn: psycopg.Connection[Any]) -> dt.datetime:
+    """Return the database's time of the current transaction (when its snapshot was taken)."""
+    row = conn.execute("SELECT now()").fetchone()
+    assert row is not None
+    moment: dt.datetime = row[0]
+    return moment
+
+
+def add_new_aliases(
+    conn: psycopg.Connection[Any], index: AddressIndex, since: dt.datetime
+) -> dt.datetime:
+    """Teach ``index`` the aliases stored since ``since``; return the time to ask from next.
+
+    An index kept in another process than the one that stores corrections (a job worker)
+    calls this before each job, so a job matches every correction saved before it started.
+    Alias ids are not in creation order (bulk loads choose their own), hence the time; an
+    alias of the last minutes may be taught twice, which changes nothing.
+    """
+    rows = conn.execute(NEW_ALIAS_SQL, (since,)).fetchall()
+    if not rows:
+        return library_time(conn)
+    for code, text, _ in rows:
+        index.add_alias(code, text)
+    index.automaton()
+    moment: dt.datetime = rows[0][2]
+    return moment

@@ -49,6 +49,8 @@ MAX_ATTEMPTS = 5
 RETRY_S = 2.0
 #: Biggest upload a job takes.
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+#: The folder (under the jobs folder) where submitted jobs wait for a job worker process.
+QUEUE = ".queue"
 
 
 class JobNotFoundError(GeocodeError, LookupError):
@@ -193,6 +195,27 @@ class JobStore:
             raise JobNotReadyError(f"job {job_id} is {job.status}{detail}")
         return self._dir(job_id) / job.output
 
+    def enqueue(self, job_id: str) -> None:
+        """Leave a note in ``.queue/`` that a job was submitted, for a job worker to take."""
+        folder = self.root / QUEUE
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{job_id}.part"
+        tmp.write_text(_now(), encoding="utf-8")
+        tmp.replace(folder / self._dir(job_id).name)
+
+    def take_queued(self) -> list[str]:
+        """Take the notes :meth:`enqueue` left (oldest first): the ids of submitted jobs."""
+        folder = self.root / QUEUE
+        if not folder.is_dir():
+            return []
+        notes = sorted(
+            (p for p in folder.iterdir() if not p.name.startswith(".")),
+            key=lambda p: p.stat().st_mtime_ns,
+        )
+        for note in notes:
+            note.unlink(missing_ok=True)
+        return [note.name for note in notes]
+
     def unfinished(self) -> list[Job]:
         """Jobs queued or running, oldest first."""
         if not self.root.is_dir():
@@ -331,6 +354,17 @@ def run_job(
     return job
 
 
+class FolderQueue:
+    """Submits jobs to a job worker in another process (:mod:`api.worker`) through the store."""
+
+    def __init__(self, store: JobStore) -> None:
+        self.store = store
+
+    def submit(self, job_id: str) -> None:
+        """Queue a stored job: the worker takes it within a fraction of a second."""
+        self.store.enqueue(job_id)
+
+
 class JobRunner:
     """One background thread that runs queued jobs in order."""
 
@@ -365,11 +399,20 @@ class JobRunner:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def _is_pending(self, job_id: str) -> bool:
+        try:
+            return self.store.get(job_id).status in ("queued", "running")
+        except (JobNotFoundError, ValueError, TypeError, OSError):
+            logger.warning("job %s cannot be read; it is not run", job_id)
+            return False
+
     def _loop(self) -> None:
         while True:
             job_id = self._queue.get()
             if job_id is None:
                 return
+            if not self._is_pending(job_id):
+                continue  # queued twice (a restart found it and it was submitted): done once
             try:
                 with contextlib.closing(self._connect()) as conn:
                     run_job(self.store, job_id, conn, self._index(conn), self._handlers)

@@ -16,6 +16,9 @@ Environment variables
     (default ``postgres``).
 ``TWIN_API_HOST`` / ``TWIN_API_PORT``
     Where ``twin serve`` listens (default ``127.0.0.1:8000``).
+``TWIN_API_JOBS``
+    ``process`` (set by ``twin serve``): background jobs run in a job worker process;
+    ``thread`` (default): in a thread of the server process.
 ``TWIN_3D_TILESETS_DIR``
     Where ``twin 3d`` writes tilesets and the API serves them (default ``HOME/3dtiles``).
 """
@@ -23,9 +26,13 @@ Environment variables
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: How ``twin serve`` tells its job worker (``python -m api.worker``) the pid of its parent.
+JOB_WORKER_PARENT_ENV = "TWIN_JOB_WORKER_PARENT"
 
 
 class PostgresSettings(BaseSettings):
@@ -93,6 +100,9 @@ class ApiSettings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     #: Require an API key on every route but the public ones (off only for a local demo).
     auth: bool = True
+    #: Where background jobs run: ``thread`` (in the server process) or ``process`` (a job
+    #: worker that ``twin serve`` starts, so that jobs do not slow the server's answers).
+    jobs: Literal["thread", "process"] = "thread"
 
 
 class TileSettings(BaseSettings):

@@ -1,8 +1,8 @@
 """Jobs over HTTP (geocoding, placement): upload a file, follow its progress, get the result.
 
-Jobs live on disk under the data home (:mod:`geocode.jobs`) and run one at a time in a
-background thread; a job queued or running when the server stopped runs again at the next
-start.
+Jobs live on disk under the data home (:mod:`geocode.jobs`) and run one at a time, in the
+job worker process of ``twin serve`` (:mod:`api.worker`) or in a background thread of the
+server; a job queued or running when the server stopped runs again at the next start.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from api.input import NUL_MESSAGE
 from blocks.placement.jobs import check_table, place_params
 from geocode.jobs import (
     MAX_UPLOAD_BYTES,
+    FolderQueue,
     Job,
     JobInputError,
     JobNotFoundError,
@@ -40,7 +41,7 @@ def _store(request: Request) -> JobStore:
 
 
 def _queued(request: Request, job: Job) -> JSONResponse:
-    runner: JobRunner = request.app.state.job_runner
+    runner: JobRunner | FolderQueue = request.app.state.job_runner
     runner.submit(job.id)
     body = job.as_dict() | {"url": f"/api/v1/jobs/{job.id}"}
     return JSONResponse(body, status_code=202, headers={"Location": body["url"]})

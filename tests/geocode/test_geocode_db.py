@@ -302,3 +302,24 @@ def test_a_grid_workers_key_changes_only_its_own_community(street: tuple[str, st
     with psycopg.connect(street[0]) as conn:
         aliases = conn.execute("SELECT address_code FROM twin.address_alias WHERE text = '某楼'")
         assert [r[0] for r in aliases.fetchall()] == [codes[mine]]
+
+
+def test_a_job_workers_index_learns_the_corrections_saved_after_it_loaded(
+    street: tuple[str, str],
+) -> None:
+    from api.worker import WorkerIndex
+    from geocode.library.writes import add_alias
+
+    worker_index = WorkerIndex(street[0])
+    text = "宝安那边老王家小卖部"
+    with contextlib.closing(connect(street[0])) as conn:
+        (building,) = conn.execute(
+            "SELECT code FROM twin.address WHERE level = 'building' ORDER BY code DESC LIMIT 1"
+        ).fetchone()
+        index = worker_index(conn)
+        assert match(index, text).code != building
+        add_alias(conn, building, text, actor="tests", kind="correction", source="tests")
+        conn.commit()
+        assert worker_index(conn) is index  # not loaded again: only the new aliases are read
+    assert match(index, text).code == building
+    assert worker_index.as_of is not None
