@@ -4,8 +4,9 @@ Every route names the permission it needs with ``Depends(require("..."))`` (or o
 the documented public routes (health, the viewer's static files, the OpenAPI document) name
 none. The key comes as ``Authorization: Bearer <key>``, as ``X-API-Key: <key>``, or — for
 map and 3D clients that cannot set headers on every tile request — as ``?api_key=<key>`` on
-GET requests. Verified keys are cached for :data:`CACHE_S` seconds, so a revocation takes
-effect within that time. A key with a rate limit (system keys) gets 429 beyond it.
+GET requests. Verified keys are cached for :data:`CACHE_S` seconds; a revocation reaches the
+server at once through the database's change notifications (:mod:`api.changes`), and within
+that time at the latest. A key with a rate limit (system keys) gets 429 beyond it.
 """
 
 from __future__ import annotations
@@ -47,6 +48,20 @@ class KeyCache:
     minute: dict[str, deque[float]] = field(default_factory=dict)
     day: dict[str, tuple[str, int]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Bumped whenever keys are forgotten: a key verified before is not cached after.
+    generation: int = 0
+
+    def forget(self, key_id: str) -> None:
+        """Drop a key from the verified keys (it was revoked or changed)."""
+        self.generation += 1
+        for key, (principal, _) in list(self.verified.items()):
+            if principal.key_id == key_id:
+                self.verified.pop(key, None)
+
+    def forget_all(self) -> None:
+        """Drop every verified key (changes may have been missed)."""
+        self.generation += 1
+        self.verified.clear()
 
     def count(self, p: Principal) -> None:
         """Count one request of a rate-limited key; raise when it is over its limits."""
@@ -106,8 +121,10 @@ async def current_principal(request: Request) -> Principal:
     if hit is not None and hit[1] > time.monotonic():
         principal = hit[0]
     else:
+        generation = cache.generation
         principal = await run_in_threadpool(_verify, request, key)
-        cache.verified[key] = (principal, time.monotonic() + CACHE_S)
+        if generation == cache.generation:  # no key was revoked meanwhile
+            cache.verified[key] = (principal, time.monotonic() + CACHE_S)
     cache.count(principal)
     return principal
 

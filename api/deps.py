@@ -46,11 +46,11 @@ def get_pool(request: Request) -> AsyncConnectionPool[Any]:
 
 
 @asynccontextmanager
-async def lend_connection(request: Request) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-    """Lend a pooled connection; a database that does not answer becomes a 503 error."""
-    pool = get_pool(request)
+async def lend_connection(app: Any) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    """Lend a connection of the application's pool; 503 when the database does not answer."""
+    pool: AsyncConnectionPool[Any] = app.state.pool
     try:
-        async with pool.connection(timeout=request.app.state.db_timeout_s) as conn:
+        async with pool.connection(timeout=app.state.db_timeout_s) as conn:
             yield conn
     except (PoolTimeout, psycopg.OperationalError) as exc:
         raise DatabaseUnavailableError(
@@ -85,7 +85,7 @@ async def get_conn(request: Request) -> AsyncIterator[psycopg.AsyncConnection[An
 
     The connection is in autocommit mode: for reads (a write needs ``conn.transaction()``).
     """
-    async with lend_connection(request) as conn:
+    async with lend_connection(request.app) as conn:
         yield conn
 
 

@@ -1,4 +1,4 @@
-"""A fast path for tiles: answered before routing, dependencies and other middleware.
+"""Fast paths for tiles and single geocoding, answered before routing and middleware.
 
 This ASGI middleware, outermost in the stack, answers a ``GET``/``HEAD`` of
 ``/tiles/{layers}/{z}/{x}/{y}.mvt`` itself when it can decide everything on its own: the
@@ -8,6 +8,11 @@ tile. A cached tile is sent at once; a missing one is built by the tile service 
 pool, as the route would. Everything else — unknown or expired keys, bad coordinates, unknown
 layers, a database that fails — goes on to the application unchanged, which answers exactly as
 without this path (the JSON errors, 401, 403, 429, 503).
+
+:class:`GeocodeFastPath` does the same for ``GET /api/v1/geocode?q=…``: a recently verified
+key with the ``geocode`` permission, one ``q`` the route would take (no NUL, at most 10,000
+characters) and a loaded geocoder are answered with the same JSON as the route (compressed as
+the gzip middleware would); everything else goes on to the application.
 """
 
 from __future__ import annotations
@@ -18,8 +23,11 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from starlette.datastructures import QueryParams
+
 from api.auth import LOCAL, KeyCache
 from api.deps import lend_tile_connection
+from api.routes.geocode import MAX_QUERY, geocode_record
 from api.routes.tiles import MAX_HEADER, MVT_MEDIA_TYPE, etag_matches, tile_headers
 from tiles.audience import audience_for
 from tiles.service import get_tile
@@ -44,8 +52,10 @@ def _headers(scope: Scope) -> dict[bytes, bytes]:
     return {k.lower(): v for k, v in scope["headers"]}
 
 
-def _known_principal(scope: Scope, headers: dict[bytes, bytes]) -> Principal | None:
-    """Return the caller when its key was verified recently; None when the app must ask."""
+def _known_principal(
+    scope: Scope, headers: dict[bytes, bytes], permission: str = "read"
+) -> Principal | None:
+    """Return the caller when its key is recently verified and may; None: the app must ask."""
     state = scope["app"].state
     if not state.auth_required:
         return LOCAL
@@ -59,7 +69,7 @@ def _known_principal(scope: Scope, headers: dict[bytes, bytes]) -> Principal | N
         key = found[0] if found else ""
     keys: KeyCache = state.key_cache
     hit = keys.verified.get(key) if key else None
-    if hit is None or hit[1] <= time.monotonic() or not hit[0].can("read"):
+    if hit is None or hit[1] <= time.monotonic() or not hit[0].can(permission):
         return None
     return hit[0]
 
@@ -119,6 +129,60 @@ class TileFastPath:
         out["content-type"] = MVT_MEDIA_TYPE
         out["content-length"] = str(len(body))
         await _respond(send, 200, out, b"" if scope["method"] == "HEAD" else body)
+        return True
+
+
+#: Answers at least this long are compressed for clients that accept gzip (as by the app's
+#: gzip middleware).
+GZIP_MIN_BYTES = 1024
+
+
+class GeocodeFastPath:
+    """Answer ``GET /api/v1/geocode`` of known keys before the application."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer one address, or pass the request on."""
+        if not (
+            scope["type"] == "http"
+            and scope["method"] == "GET"
+            and scope["path"] == "/api/v1/geocode"
+            and await self._serve(scope, send)
+        ):
+            await self.app(scope, receive, send)
+
+    async def _serve(self, scope: Scope, send: Send) -> bool:
+        raw_query: bytes = scope.get("query_string", b"")
+        if b"%00" in raw_query:
+            return False  # the application refuses it (400)
+        queries = QueryParams(raw_query).getlist("q")
+        state = scope["app"].state
+        geocoder = getattr(state, "geocoder", None)
+        if len(queries) != 1 or len(queries[0]) > MAX_QUERY or geocoder is None:
+            return False
+        headers = _headers(scope)
+        principal = _known_principal(scope, headers, "geocode")
+        if principal is None:
+            return False
+        try:
+            body = await geocode_record(scope["app"], geocoder, queries[0])
+        except TwinError:
+            return False  # the application names the problem (a database that is away: 503)
+        if principal is not LOCAL:
+            try:
+                state.key_cache.count(principal)
+            except RateLimitedError:
+                return False  # the application answers 429
+        out = {"content-type": "application/json"}
+        if len(body) >= GZIP_MIN_BYTES:
+            out["vary"] = "Accept-Encoding"
+            if b"gzip" in headers.get(b"accept-encoding", b""):
+                body = gzip.compress(body, compresslevel=6, mtime=0)
+                out["content-encoding"] = "gzip"
+        out["content-length"] = str(len(body))
+        await _respond(send, 200, out, body)
         return True
 
 

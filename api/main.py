@@ -14,9 +14,10 @@ from fastapi.middleware.gzip import GZipMiddleware
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from api.auth import KeyCache
+from api.changes import listen_for_changes as listen_for_library_and_keys
 from api.deps import check_async, check_sync
 from api.errors import STATUS_CODES, add_exception_handlers, document_errors
-from api.fastpath import TileFastPath
+from api.fastpath import GeocodeFastPath, TileFastPath
 from api.input import NulGuard
 from api.logs import redact_access_log
 from api.routes import addresses, audit, entities, geocode, health, jobs, placements, viewer
@@ -24,6 +25,7 @@ from api.routes.threed import threed_router
 from api.routes.tiles import tiles_router
 from blocks.placement.jobs import PLACE_JOB
 from geocode.jobs import FolderQueue, JobRunner, JobStore
+from geocode.service import DescribeCache
 from tiles.listener import listen_for_changes
 from tiles.service import new_cache
 from twin import __version__
@@ -119,6 +121,9 @@ def create_app(
             app.state.job_runner = runner
         else:  # the job worker of `twin serve` (api/worker.py) runs them
             app.state.job_runner = FolderQueue(app.state.job_store)
+        changes = asyncio.create_task(
+            listen_for_library_and_keys(conninfo, app.state.described, app.state.key_cache)
+        )
         listener = None
         if tiles.invalidate_on_change:
             listener = asyncio.create_task(
@@ -127,10 +132,11 @@ def create_app(
         try:
             yield
         finally:
-            if listener is not None:
-                listener.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await listener
+            for task in (listener, changes):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             if runner is not None:
                 runner.stop()
             await pool.close()
@@ -151,6 +157,8 @@ def create_app(
     app.state.privacy_threshold = tiles.privacy_threshold
     app.state.auth_required = api.auth
     app.state.key_cache = KeyCache()
+    # Off (max 0 codes, never active) when the fast path is off: every answer from the database.
+    app.state.described = DescribeCache(api.describe_cache_codes if api.geocode_fast_path else 0)
     app.state.job_store = JobStore(settings.home_abs / "jobs")
     app.state.tiles_ready = asyncio.Event()
     app.include_router(health.router)
@@ -165,6 +173,8 @@ def create_app(
     app.include_router(viewer.router)
     add_exception_handlers(app, STATUS_CODES)
     document_errors(app)
+    if api.geocode_fast_path:
+        app.add_middleware(GeocodeFastPath)
     # Outermost: tiles of known keys are answered before the rest of the stack.
     app.add_middleware(
         TileFastPath,

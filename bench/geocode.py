@@ -13,7 +13,11 @@ was developed on seed 1 of one street: other seeds are unseen data), then, in on
   index, top-1 standard text) and ``rapidfuzz.process.extractOne`` over the standard texts
   (on a sample: they are slow); their top-1 accuracy on the same sample;
 - **memory** of the loaded index, per room, and extrapolated to the city's 11 million rooms;
-- **HTTP**: p50/p99 latency of ``GET /api/v1/geocode`` at 8 concurrent clients.
+- **HTTP**: p50/p99 latency of ``GET /api/v1/geocode`` at 8 concurrent clients, for each
+  server configuration of ``--http-paths`` in turn (``old``: every request through the whole
+  stack with a database query; ``new``: the fast path and the described-codes cache; see
+  ``bench/common.py``), ``--http-rounds`` times. ``--http-only`` measures only this (and
+  writes ``bench/results/geocode-http.json``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import argparse
 import contextlib
 import csv
 import gc
+import os
 import random
 import statistics
 import tempfile
@@ -34,7 +39,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import api_server, scratch_database, write_results
+from bench.common import SERVER_PATHS, api_server, scratch_database, write_results
 from geocode.batch import geocode_table, read_table, write_table
 from geocode.index import load_index
 from geocode.match import match
@@ -135,10 +140,12 @@ def _memory(conn: Any) -> dict[str, Any]:
 
 
 def _http(
-    url: str, key: str, queries: list[str], clients: int = 8, workers: int = 1
+    url: str, key: str, queries: list[str], clients: int = 8, workers: int = 1, path: str = "new"
 ) -> dict[str, Any]:
     auth = {"Authorization": f"Bearer {key}"}
-    with api_server(url, workers=workers) as base:
+    jobs, env = SERVER_PATHS[path]
+    load_before = round(os.getloadavg()[0], 2)
+    with api_server(url, env, workers=workers, jobs=jobs) as base:
         for _ in range(300):
             with contextlib.suppress(httpx.HTTPError):
                 warm = httpx.get(f"{base}/api/v1/geocode", params={"q": queries[0]}, headers=auth)
@@ -165,7 +172,8 @@ def _http(
             t.join()
         wall = time.perf_counter() - started
     times.sort()
-    return {"clients": clients, "server_workers": workers, "queries": len(times),
+    return {"path": path, "load_average_1m": [load_before, round(os.getloadavg()[0], 2)],
+            "clients": clients, "server_workers": workers, "queries": len(times),
             "per_second": round(len(times) / wall, 1),
             "p50_ms": round(statistics.median(times) * 1000, 2),
             "p99_ms": round(times[int(0.99 * (len(times) - 1))] * 1000, 2)}  # fmt: skip
@@ -179,6 +187,9 @@ def main() -> None:
     parser.add_argument("--http-queries", type=int, default=2000)
     parser.add_argument("--speed-rows", type=int, default=100_000)
     parser.add_argument("--server-workers", type=int, default=1, help="uvicorn processes")
+    parser.add_argument("--http-only", action="store_true", help="measure only HTTP")
+    parser.add_argument("--http-paths", default="old,new", help="server configurations")
+    parser.add_argument("--http-rounds", type=int, default=1, help="times each path runs")
     args = parser.parse_args()
     cluster, conninfo = scratch_database("twin_bench_geocode")
     figures: dict[str, Any] = {"scale": args.scale, "seed": args.seed, "district": "440306"}
@@ -191,6 +202,11 @@ def main() -> None:
         truth = conn.execute(
             "SELECT messy_address, noise, address_code FROM twin.synth_truth ORDER BY source_id"
         ).fetchall()
+        if args.http_only:
+            key = _system_key(conn)
+            _http_rounds(figures, cluster.url("twin_bench_geocode"), key, truth, args)
+            write_results("geocode-http", figures)
+            return
         started = time.perf_counter()
         index = load_index(conn)
         figures["index_load_s"] = round(time.perf_counter() - started, 2)
@@ -215,16 +231,41 @@ def main() -> None:
         print("baselines", base, flush=True)
         del index
         figures["memory"] = _memory(conn)
-        queries = [
-            t for t, _, _ in random.Random(2).sample(truth, min(args.http_queries, len(truth)))
-        ]
-        key, _ = create_key(conn, name="bench", role="system", created_by="bench.geocode",
-                            rate_per_minute=10**6)  # fmt: skip
-        conn.commit()
-    figures["http"] = _http(
-        cluster.url("twin_bench_geocode"), key, queries, workers=args.server_workers
-    )
+        key = _system_key(conn)
+    _http_rounds(figures, cluster.url("twin_bench_geocode"), key, truth, args)
     write_results("geocode", figures)
+
+
+def _system_key(conn: Any) -> str:
+    key, _ = create_key(conn, name="bench", role="system", created_by="bench.geocode",
+                        rate_per_minute=10**6)  # fmt: skip
+    conn.commit()
+    return key
+
+
+def _http_rounds(
+    figures: dict[str, Any], url: str, key: str, truth: list[Any], args: argparse.Namespace
+) -> None:
+    """HTTP latency per server configuration, in turn; ranges and ratios in ``figures``."""
+    queries = [t for t, _, _ in random.Random(2).sample(truth, min(args.http_queries, len(truth)))]
+    paths = [p for p in args.http_paths.split(",") if p]
+    runs = []
+    for _ in range(args.http_rounds):
+        for path in paths:
+            runs.append(_http(url, key, queries, workers=args.server_workers, path=path))
+            print("http", runs[-1], flush=True)
+    figures["http_runs"] = runs
+    summary: dict[str, Any] = {}
+    for path in paths:
+        mine = [r for r in runs if r["path"] == path]
+        summary[path] = {f: [min(r[f] for r in mine), max(r[f] for r in mine)]
+                         for f in ("p50_ms", "p99_ms", "per_second")}  # fmt: skip
+    if "old" in summary and "new" in summary:
+        olds = [r for r in runs if r["path"] == "old"]
+        news = [r for r in runs if r["path"] == "new"]
+        summary["new_over_old_p99"] = [round(n["p99_ms"] / o["p99_ms"], 2)
+                                       for n, o in zip(news, olds, strict=False)]  # fmt: skip
+    figures["http"] = summary
 
 
 if __name__ == "__main__":

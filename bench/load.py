@@ -1,9 +1,11 @@
 """Bounded load test on loopback: mixed geocode / tile / block requests while a job runs.
 
-Run: ``.venv/bin/python -m bench.load [--scale small] [--clients 16] [--seconds 60]``
+Run: ``.venv/bin/python -m bench.load [--scale small] [--clients 16] [--seconds 60]
+[--paths old,new] [--rounds 1]``
 
-Generates Bao'an (440306) at the given scale into a scratch database, starts the API (one
-uvicorn process) and runs two phases with the same clients and the same request mix:
+Generates Bao'an (440306) at the given scale into a scratch database, starts the API
+(``twin serve``, one server process) and runs two phases with the same clients and the same
+request mix:
 
 1. **baseline**: the mix alone, for a third of the time;
 2. **under load**: the mix while a background job runs — a placement job when the server
@@ -16,7 +18,14 @@ reads (``GET /api/v1/blocks/{code}`` when the server has it, else the address li
 ``GET /api/v1/addresses/{code}``). For each phase and kind: requests, requests per second,
 p50 / p99 latency and errors (any status other than 200/304, or no answer). Targets (issue):
 zero errors, geocoding p99 under 100 ms under load. The ratio of the loaded p99 to the
-baseline p99 is what carries across machines. Writes ``bench/results/load.json``.
+baseline p99 is what carries across machines.
+
+``--paths`` runs both phases once per server configuration, in turn (``--rounds`` times), on
+the same data and requests: ``new`` is the server as shipped (jobs in the job worker process,
+single geocoding answered by the fast path with the described-codes cache); ``old`` is the
+server as it was (jobs in a thread of the server process, every geocoding request through the
+whole stack with a database query for the matched code's text and location). The ratios of
+their figures are what to compare on a shared machine. Writes ``bench/results/load.json``.
 """
 
 from __future__ import annotations
@@ -36,7 +45,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import api_server, scratch_database, write_results
+from bench.common import SERVER_PATHS, api_server, scratch_database, write_results
 from tiles.tms import tiles_covering
 from twin.db.connect import connect
 from twin.keys import create_key
@@ -46,6 +55,7 @@ from twin.synth.run import generate
 DISTRICT = "440306"
 MIX = {"geocode": 0.5, "tile": 0.3, "block": 0.2}
 OK = (200, 304)
+PATHS = SERVER_PATHS
 
 
 def _requests(conn: Any, blocks_route: bool, rng: random.Random) -> dict[str, list[str]]:
@@ -131,7 +141,7 @@ async def _phase(
     return out
 
 
-def _start_job(base: str, key: str, conn: Any, routes: set[str]) -> tuple[str, str]:
+def _start_job(base: str, key: str, conn: Any, routes: set[str], source: str) -> tuple[str, str]:
     """Submit the background job; return its status URL and what it is."""
     truth = conn.execute(
         "SELECT source_id, messy_address FROM twin.synth_truth ORDER BY source_id LIMIT 200000"
@@ -145,7 +155,7 @@ def _start_job(base: str, key: str, conn: Any, routes: set[str]) -> tuple[str, s
         res = httpx.post(f"{base}/api/v1/jobs/place", headers=auth, timeout=120,
                          files={"file": ("people.csv", buf.getvalue().encode())},
                          data={"kind": "person", "address_column": "address",
-                               "id_column": "id"})  # fmt: skip
+                               "id_column": "id", "source": source})  # fmt: skip
         kind = "placement"
     else:
         writer.writerow(["id", "地址"])
@@ -160,6 +170,74 @@ def _start_job(base: str, key: str, conn: Any, routes: set[str]) -> tuple[str, s
     return (url if url.startswith("http") else f"{base}{url}"), kind
 
 
+def _run(
+    cluster: Any, conn: Any, keys: dict[str, str], args: argparse.Namespace, path: str, n: int
+) -> dict[str, Any]:
+    """Both phases against a server started in configuration ``path``."""
+    jobs, env = PATHS[path]
+    with (
+        tempfile.TemporaryDirectory() as home,
+        api_server(cluster.url("twin_bench_load"), {"TWIN_HOME": home, **env},
+                   workers=args.server_workers, jobs=jobs) as base,
+    ):  # fmt: skip
+        routes = set(httpx.get(f"{base}/openapi.json").json()["paths"])
+        urls = _requests(conn, "/api/v1/blocks/{code}" in routes, random.Random(1))
+        warm = httpx.get(f"{base}{urls['geocode'][0]}", timeout=300,
+                         headers={"Authorization": f"Bearer {keys['geocode']}"})  # fmt: skip
+        warm.raise_for_status()  # the first request loads the geocoder's index
+        out: dict[str, Any] = {"path": path, "jobs": jobs, "env": env,
+                               "load_average_1m_before": round(os.getloadavg()[0], 2)}  # fmt: skip
+        out["requests_of_each_kind"] = {k: len(v) for k, v in urls.items()}
+        out["baseline"] = asyncio.run(_phase(base, keys, urls, args.clients, args.seconds / 3))
+        print(path, "baseline", out["baseline"], flush=True)
+        job_url, job_kind = _start_job(base, keys["job"], conn, routes, f"load-{path}-{n}")
+        loaded = asyncio.run(_phase(base, keys, urls, args.clients, args.seconds))
+        job = httpx.get(job_url, headers={"Authorization": f"Bearer {keys['job']}"}).json()
+        out["under_load"] = loaded | {
+            "job": {"kind": job_kind, "status": job.get("status"),
+                    "rows_done_during_test": job.get("done_rows"), "rows": job.get("rows")}
+        }  # fmt: skip
+        out["load_average_1m_after"] = round(os.getloadavg()[0], 2)
+        print(path, "under load", out["under_load"], flush=True)
+    geo = loaded.get("geocode", {})
+    out["targets"] = {
+        "zero_errors": loaded["all"]["errors"] == 0,
+        "geocode_p99_under_100_ms": geo.get("p99_ms", 1e9) < 100,
+        "geocode_p99_ratio_to_baseline": round(
+            geo.get("p99_ms", 0) / max(out["baseline"].get("geocode", {}).get("p99_ms", 1), 0.1),
+            2,
+        ),
+    }
+    return out
+
+
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per path: the range of the geocoding figures over the rounds; new ÷ old ratios."""
+    out: dict[str, Any] = {}
+    for path in dict.fromkeys(r["path"] for r in runs):
+        mine = [r for r in runs if r["path"] == path]
+        row: dict[str, Any] = {}
+        for phase in ("baseline", "under_load"):
+            for fig in ("p50_ms", "p99_ms", "per_second"):
+                vals = [r[phase].get("geocode", {}).get(fig, 0.0) for r in mine]
+                row[f"{phase}_geocode_{fig}"] = [min(vals), max(vals)]
+            vals = [r[phase]["all"]["per_second"] for r in mine]
+            row[f"{phase}_all_per_second"] = [min(vals), max(vals)]
+        row["errors"] = sum(r["baseline"]["all"]["errors"] + r["under_load"]["all"]["errors"]
+                            for r in mine)  # fmt: skip
+        out[path] = row
+    if "old" in out and "new" in out:
+        out["new_over_old_geocode_p99_under_load"] = [
+            round(n["under_load"]["geocode"]["p99_ms"] / o["under_load"]["geocode"]["p99_ms"], 2)
+            for n, o in zip(
+                (r for r in runs if r["path"] == "new"),
+                (r for r in runs if r["path"] == "old"),
+                strict=False,
+            )
+        ]
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", default="small", choices=["small", "medium"])
@@ -167,10 +245,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--server-workers", type=int, default=1, help="uvicorn processes")
+    parser.add_argument("--paths", default="old,new", help=f"of {', '.join(PATHS)}, in turn")
+    parser.add_argument("--rounds", type=int, default=1, help="times each path runs")
     args = parser.parse_args()
+    paths = [p for p in args.paths.split(",") if p]
+    if not paths or set(paths) - set(PATHS):
+        parser.error(f"--paths: choose among {', '.join(PATHS)}")
     cluster, conninfo = scratch_database("twin_bench_load")
     figures: dict[str, Any] = {"scale": args.scale, "seed": args.seed, "district": DISTRICT,
-                               "mix": MIX, "server_workers": args.server_workers}  # fmt: skip
+                               "mix": MIX, "server_workers": args.server_workers,
+                               "clients": args.clients, "seconds": args.seconds}  # fmt: skip
     with contextlib.closing(connect(conninfo)) as conn:
         load_admin(conn)
         conn.commit()
@@ -184,36 +268,11 @@ def main() -> None:
                                        created_by="bench.load", rate_per_minute=10**6,
                                        quota_per_day=10**9)  # fmt: skip
         conn.commit()
-        with (
-            tempfile.TemporaryDirectory() as home,
-            api_server(cluster.url("twin_bench_load"), {"TWIN_HOME": home}) as base,
-        ):
-            routes = set(httpx.get(f"{base}/openapi.json").json()["paths"])
-            urls = _requests(conn, "/api/v1/blocks/{code}" in routes, random.Random(1))
-            figures["requests_of_each_kind"] = {k: len(v) for k, v in urls.items()}
-            warm = httpx.get(f"{base}{urls['geocode'][0]}", timeout=300,
-                             headers={"Authorization": f"Bearer {keys['geocode']}"})  # fmt: skip
-            warm.raise_for_status()  # the first request loads the geocoder's index
-            baseline = asyncio.run(_phase(base, keys, urls, args.clients, args.seconds / 3))
-            figures["baseline"] = baseline
-            print("baseline", baseline, flush=True)
-            job_url, job_kind = _start_job(base, keys["job"], conn, routes)
-            loaded = asyncio.run(_phase(base, keys, urls, args.clients, args.seconds))
-            job = httpx.get(job_url, headers={"Authorization": f"Bearer {keys['job']}"}).json()
-            figures["under_load"] = loaded | {
-                "job": {"kind": job_kind, "status": job.get("status"),
-                        "rows_done_during_test": job.get("done_rows"), "rows": job.get("rows")}
-            }  # fmt: skip
-            print("under load", figures["under_load"], flush=True)
+        runs = [_run(cluster, conn, keys, args, path, n)
+                for n in range(args.rounds) for path in paths]  # fmt: skip
+    figures["runs"] = runs
+    figures["summary"] = _summary(runs)
     figures["load_average_1m"] = round(os.getloadavg()[0], 2)
-    geo = loaded.get("geocode", {})
-    figures["targets"] = {
-        "zero_errors": loaded["all"]["errors"] == 0,
-        "geocode_p99_under_100_ms": geo.get("p99_ms", 1e9) < 100,
-        "geocode_p99_ratio_to_baseline": round(
-            geo.get("p99_ms", 0) / max(baseline.get("geocode", {}).get("p99_ms", 1), 0.1), 2
-        ),
-    }
     write_results("load", figures)
 
 

@@ -96,6 +96,63 @@ async def describe_async(
     return {code: Described(text, lon, lat) for code, text, lon, lat in await cur.fetchall()}
 
 
+class DescribeCache:
+    """Described codes kept in memory while a listener watches the library for changes.
+
+    It answers only while ``active`` (set by whoever listens for the library's change
+    notifications, and unset when that listener loses its connection), and holds at most
+    ``max_codes`` codes (the oldest go first). A code the library does not know is kept too,
+    as ``Described(None, None, None)``, exactly what :func:`result_record` uses for it.
+
+    >>> cache = DescribeCache(max_codes=2)
+    >>> cache.active = True
+    >>> cache.store(cache.generation, ["A", "B"], {"A": Described("a", 1.0, 2.0)})
+    >>> cache.lookup(["A", "B", None])
+    {'A': Described(text='a', lon=1.0, lat=2.0), 'B': Described(text=None, lon=None, lat=None)}
+    >>> cache.clear(); cache.lookup(["A"]) is None
+    True
+    """
+
+    def __init__(self, max_codes: int = 200_000) -> None:
+        self.max_codes = max_codes
+        self.active = False
+        #: Bumped by :meth:`clear`: an answer read from the database before a change is not
+        #: stored after it.
+        self.generation = 0
+        self._codes: dict[str, Described] = {}
+
+    def lookup(self, codes: Sequence[str | None]) -> dict[str, Described] | None:
+        """Return every code's description, or None when one of them is not cached."""
+        if not self.active:
+            return None
+        out: dict[str, Described] = {}
+        for code in codes:
+            if code:
+                found = self._codes.get(code)
+                if found is None:
+                    return None
+                out[code] = found
+        return out
+
+    def store(
+        self, generation: int, codes: Sequence[str | None], described: dict[str, Described]
+    ) -> None:
+        """Keep what :func:`describe` answered for ``codes`` (read at ``generation``)."""
+        if not self.active or generation != self.generation or self.max_codes <= 0:
+            return
+        unknown = Described(None, None, None)
+        for code in codes:
+            if code:
+                if len(self._codes) >= self.max_codes:
+                    del self._codes[next(iter(self._codes))]
+                self._codes[code] = described.get(code, unknown)
+
+    def clear(self) -> None:
+        """Forget every code (the library changed, or changes may have been missed)."""
+        self.generation += 1
+        self._codes.clear()
+
+
 def result_record(result: MatchResult, described: dict[str, Described]) -> dict[str, Any]:
     """Return the JSON record of one result: the match fields plus standard address and location.
 

@@ -6,14 +6,15 @@ The listener holds one dedicated connection. When it loses it, it clears the who
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import TYPE_CHECKING
 
-import psycopg
+from twin.db.notify import listen_forever
 
 if TYPE_CHECKING:
+    import asyncio
+
     from tiles.cache import TileCache
 
 logger = logging.getLogger("citytwin.tiles")
@@ -37,21 +38,17 @@ async def listen_for_changes(
     conninfo: str, cache: TileCache, ready: asyncio.Event | None = None
 ) -> None:
     """Run forever: LISTEN on ``twin_tiles`` and invalidate the cache on each message."""
-    delay = 0.5
-    while True:
-        try:
-            async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
-                await conn.execute(f"LISTEN {CHANNEL}")
-                cache.clear()  # anything cached before this point may be stale
-                delay = 0.5
-                if ready is not None:
-                    ready.set()
-                async for note in conn.notifies():
-                    apply_notification(cache, note.payload)
-        except asyncio.CancelledError:
-            raise
-        except psycopg.Error as exc:
-            logger.warning("tile change listener lost its connection (%s); retrying", exc)
-            cache.clear()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
+
+    def connected() -> None:
+        cache.clear()  # anything cached before this point may be stale
+        if ready is not None:
+            ready.set()
+
+    await listen_forever(
+        conninfo,
+        [CHANNEL],
+        lambda _, payload: apply_notification(cache, payload),
+        connected,
+        cache.clear,
+        logger,
+    )

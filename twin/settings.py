@@ -103,6 +103,12 @@ class ApiSettings(BaseSettings):
     #: Where background jobs run: ``thread`` (in the server process) or ``process`` (a job
     #: worker that ``twin serve`` starts, so that jobs do not slow the server's answers).
     jobs: Literal["thread", "process"] = "thread"
+    #: Answer single geocoding requests of known keys before routing, with the matched codes'
+    #: texts and locations kept in memory (off: through the whole stack, for comparison).
+    geocode_fast_path: bool = True
+    #: Matched codes whose standard text and location the server keeps in memory (about
+    #: 200 bytes each); emptied whenever the library changes.
+    describe_cache_codes: int = Field(default=200_000, ge=0)
 
 
 class TileSettings(BaseSettings):

@@ -9,20 +9,31 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+import orjson
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from api.auth import needs, require
-from api.deps import ConnDep, SyncConnDep
+from api.deps import SyncConnDep, lend_connection
 from api.input import ApiModel
 from api.routes.addresses import check_address_scope
 from geocode.library.writes import add_alias
-from geocode.service import Geocoder, describe, describe_async, result_record, reverse
+from geocode.service import (
+    DescribeCache,
+    Geocoder,
+    describe,
+    describe_async,
+    result_record,
+    reverse,
+)
 from twin.keys import Principal
+
+if TYPE_CHECKING:
+    from geocode.match import MatchResult
 
 router = APIRouter(tags=["geocoder"])
 
@@ -65,12 +76,38 @@ def _load(request: Request) -> Geocoder:
         return app_geocoder(request.app, conn)
 
 
+#: The longest address ``GET /api/v1/geocode`` takes.
+MAX_QUERY = 10_000
+
+
+async def geocode_record(app: Any, geocoder: Geocoder, q: str) -> bytes:
+    """Return the JSON answer of one address (as ``GET /api/v1/geocode`` gives it).
+
+    The matched code's standard text and location come from the described-codes cache, or
+    else from the database (and are cached).
+    """
+    result = geocoder.geocode(q)  # a fraction of a millisecond: no thread hop needed
+    described = await _describe(app, result)
+    return orjson.dumps(result_record(result, described))
+
+
+async def _describe(app: Any, result: MatchResult) -> dict[str, Any]:
+    cache: DescribeCache = app.state.described
+    codes = [result.code]
+    found = cache.lookup(codes)
+    if found is None:
+        generation = cache.generation
+        async with lend_connection(app) as conn:
+            found = await describe_async(conn, codes)
+        cache.store(generation, codes, found)
+    return found
+
+
 @router.get("/api/v1/geocode", dependencies=[needs("geocode")])
 async def geocode_one(
     request: Request,
-    conn: ConnDep,
-    q: Annotated[str, Query(max_length=10_000, description="The address, as written")],
-) -> JSONResponse:
+    q: Annotated[str, Query(max_length=MAX_QUERY, description="The address, as written")],
+) -> Response:
     """Geocode one address.
 
     The answer: code, level, standard address, location, confidence, band, elements,
@@ -79,9 +116,8 @@ async def geocode_one(
     geocoder: Geocoder | None = getattr(request.app.state, "geocoder", None)
     if geocoder is None:  # the first request loads the library, off the event loop
         geocoder = await run_in_threadpool(_load, request)
-    result = geocoder.geocode(q)  # a fraction of a millisecond: no thread hop needed
-    described = await describe_async(conn, [result.code])
-    return JSONResponse(result_record(result, described))
+    body = await geocode_record(request.app, geocoder, q)
+    return Response(body, media_type="application/json")
 
 
 @router.post("/api/v1/geocode:batch", dependencies=[needs("geocode")])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,10 +16,12 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from api.auth import CACHE_S
 from api.main import create_app
 from tests.utils.auth import key_headers
 from tests.utils.cli import twin
-from twin.keys import PERMISSIONS, create_key
+from tests.utils.server import until
+from twin.keys import PERMISSIONS, create_key, revoke_key
 from twin.settings import PostgresSettings, TileSettings, TwinSettings
 
 pytestmark = pytest.mark.db
@@ -130,6 +133,22 @@ def test_revoked_and_expired_keys_are_refused(db_url: str, db_conninfo: str) -> 
         for k in (key, soon):
             res = fresh.get("/api/v1/entity-classes", headers={"X-API-Key": k})
             assert res.status_code == 401
+
+
+def test_a_revoked_key_is_refused_at_once_though_it_was_cached(
+    db_url: str, db_conninfo: str
+) -> None:
+    with psycopg.connect(db_conninfo) as conn:
+        key, p = create_key(conn, name="leaver", role="admin", created_by="tests")
+        conn.commit()
+    with TestClient(_app(db_url), headers={"X-API-Key": key}) as client:
+        assert client.get("/api/v1/entity-classes").status_code == 200  # verified and cached
+        with psycopg.connect(db_conninfo) as conn:
+            revoke_key(conn, p.key_id)
+        # The cache would trust it for CACHE_S seconds; the change notification drops it.
+        started = time.monotonic()
+        until(lambda: client.get("/api/v1/entity-classes").status_code == 401, "a 401", 5.0)
+        assert time.monotonic() - started < CACHE_S / 5
 
 
 def test_a_system_key_is_rate_limited(db_url: str, db_conninfo: str) -> None:

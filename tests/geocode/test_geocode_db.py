@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import psycopg
 import pytest
@@ -27,9 +28,10 @@ from geocode.match import match
 from geocode.service import reverse
 from tests.utils.auth import key_headers
 from tests.utils.cli import twin
+from tests.utils.server import until
 from twin.db.cluster import LocalCluster
 from twin.db.connect import connect
-from twin.settings import PostgresSettings, TileSettings, TwinSettings
+from twin.settings import ApiSettings, PostgresSettings, TileSettings, TwinSettings
 from twin.synth.run import generate
 
 from ..conftest import TEST_DB, drop_database, fresh_database
@@ -323,3 +325,90 @@ def test_a_job_workers_index_learns_the_corrections_saved_after_it_loaded(
         assert worker_index(conn) is index  # not loaded again: only the new aliases are read
     assert match(index, text).code == building
     assert worker_index.as_of is not None
+
+
+def _geocode_apps(street: tuple[str, str]) -> tuple[Any, Any]:
+    settings = TwinSettings(db=PostgresSettings(database_url=SecretStr(street[1])))
+    tiles = TileSettings(invalidate_on_change=False)
+    fast = create_app(settings, ApiSettings(geocode_fast_path=True), tiles)
+    slow = create_app(settings, ApiSettings(geocode_fast_path=False), tiles)
+    return fast, slow
+
+
+def test_the_geocoding_fast_path_answers_as_the_route_does(street: tuple[str, str]) -> None:
+    from api.fastpath import GeocodeFastPath
+
+    headers = key_headers(street[0], "system", None, "crm")
+    texts = [t for t, _ in _truth_sample(street[0], 25)]
+    texts += [texts[0] + " 电话13800138000", "", "🏠🏠", "x" * 10_000, texts[1], texts[1]]
+    fast_app, slow_app = _geocode_apps(street)
+    with (
+        TestClient(fast_app, headers=headers) as fast,
+        TestClient(slow_app, headers=headers) as slow,
+    ):
+        for text in texts:
+            a = fast.get("/api/v1/geocode", params={"q": text})
+            b = slow.get("/api/v1/geocode", params={"q": text})
+            assert a.status_code == b.status_code == 200
+            assert a.json() == b.json()
+            assert a.headers["content-type"] == b.headers["content-type"] == "application/json"
+        assert "13800138000" not in fast.get("/api/v1/geocode", params={"q": texts[-6]}).text
+        for bad in ({"q": "x" * 10_001}, {"q": "a\x00b"}, {}):
+            a, b = fast.get("/api/v1/geocode", params=bad), slow.get("/api/v1/geocode", params=bad)
+            assert a.status_code == b.status_code and a.status_code in (400, 422), bad
+        no_key = fast.get("/api/v1/geocode", params={"q": texts[0]}, headers={"Authorization": ""})
+        assert no_key.status_code == 401
+        weak = key_headers(street[0], "planner", None, "maps")
+        assert fast.get("/api/v1/geocode", params={"q": texts[0]}, headers=weak).status_code == 403
+        # Known key, loaded geocoder: answered before the application (which is not called).
+        passed_on: list[str] = []
+        sent: list[dict[str, Any]] = []
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            passed_on.append(scope["query_string"].decode())
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b""}
+
+        path = GeocodeFastPath(app)
+        auth = [(b"authorization", headers["Authorization"].encode())]
+        for query in (urlencode({"q": texts[1]}), "q=" + "x" * 10_001, "q=a&q=b", "q=a%00"):
+            scope = {"type": "http", "method": "GET", "path": "/api/v1/geocode",
+                     "query_string": query.encode(), "headers": auth, "app": fast_app}  # fmt: skip
+            fast.portal.call(path, scope, receive, send)  # type: ignore[union-attr]
+        assert sent[0]["status"] == 200
+        assert (
+            json.loads(sent[1]["body"])
+            == slow.get("/api/v1/geocode", params={"q": texts[1]}).json()
+        )
+        assert len(sent) == 2 and len(passed_on) == 3  # too long, twice, NUL: the app answers
+
+
+def test_a_changed_address_is_answered_with_its_new_text(street: tuple[str, str]) -> None:
+    from geocode.library.repository import get_address
+    from geocode.library.writes import change_address
+
+    (text, code), *_ = _truth_sample(street[0], 1)
+    fast_app, _ = _geocode_apps(street)
+    with TestClient(fast_app, headers=key_headers(street[0], "system")) as client:
+        before = client.get("/api/v1/geocode", params={"q": text}).json()
+        assert before["code"] == code and before["standard_address"]
+        assert client.get("/api/v1/geocode", params={"q": text}).json() == before  # cached
+        with contextlib.closing(connect(street[0])) as conn:
+            version = get_address(conn, code).version
+            renamed_text = before["standard_address"] + "附楼"
+            change_address(conn, code, version, actor="tests", text=renamed_text)
+            conn.commit()
+
+        def renamed() -> bool:
+            got = client.get("/api/v1/geocode", params={"q": text}).json()["standard_address"]
+            return bool(got == renamed_text)
+
+        until(renamed, "the new standard text", timeout=10)
+        with contextlib.closing(connect(street[0])) as conn:
+            version = get_address(conn, code).version
+            change_address(conn, code, version, actor="tests", text=before["standard_address"])
+            conn.commit()
