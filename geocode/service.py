@@ -85,14 +85,27 @@ def describe(conn: psycopg.Connection[Any], codes: Sequence[str | None]) -> dict
     return {code: Described(text, lon, lat) for code, text, lon, lat in rows}
 
 
+#: The other addresses of the buildings of some codes (their rooms, floors, units).
+_SIBLINGS_SQL = """
+UNION ALL
+SELECT code, text, ST_X(geom), ST_Y(geom) FROM twin.address
+WHERE building_code IN (SELECT building_code FROM twin.address
+                        WHERE code = ANY(%(codes)s) AND building_code IS NOT NULL)"""
+
+
 async def describe_async(
-    conn: psycopg.AsyncConnection[Any], codes: Sequence[str | None]
+    conn: psycopg.AsyncConnection[Any], codes: Sequence[str | None], *, siblings: bool = False
 ) -> dict[str, Described]:
-    """:func:`describe` on an asynchronous connection."""
+    """:func:`describe` on an asynchronous connection.
+
+    With ``siblings``, the answer also describes every other address of the codes' buildings
+    (in the same query): for a cache, the next rooms asked for are often in the same building.
+    """
     wanted = sorted({c for c in codes if c})
     if not wanted:
         return {}
-    cur = await conn.execute(_DESCRIBE_SQL, {"codes": wanted})
+    sql = _DESCRIBE_SQL + _SIBLINGS_SQL if siblings else _DESCRIBE_SQL
+    cur = await conn.execute(sql, {"codes": wanted})
     return {code: Described(text, lon, lat) for code, text, lon, lat in await cur.fetchall()}
 
 
@@ -137,13 +150,16 @@ class DescribeCache:
     def store(
         self, generation: int, codes: Sequence[str | None], described: dict[str, Described]
     ) -> None:
-        """Keep what :func:`describe` answered for ``codes`` (read at ``generation``)."""
+        """Keep what :func:`describe` answered for ``codes`` (read at ``generation``).
+
+        Other codes ``described`` holds (a building's other addresses) are kept too.
+        """
         if not self.active or generation != self.generation or self.max_codes <= 0:
             return
         unknown = Described(None, None, None)
-        for code in codes:
+        for code in [*described, *codes]:
             if code:
-                if len(self._codes) >= self.max_codes:
+                if code not in self._codes and len(self._codes) >= self.max_codes:
                     del self._codes[next(iter(self._codes))]
                 self._codes[code] = described.get(code, unknown)
 

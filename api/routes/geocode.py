@@ -98,9 +98,9 @@ async def _describe(app: Any, result: MatchResult) -> dict[str, Any]:
     if found is None:
         generation = cache.generation
         async with lend_connection(app) as conn:
-            found = await describe_async(conn, codes)
+            found = await describe_async(conn, codes, siblings=cache.max_codes > 0)
         cache.store(generation, codes, found)
-    return found
+    return {code: found[code] for code in codes if code in found}
 
 
 @router.get("/api/v1/geocode", dependencies=[needs("geocode")])
