@@ -397,6 +397,13 @@ def test_a_changed_address_is_answered_with_its_new_text(street: tuple[str, str]
         before = client.get("/api/v1/geocode", params={"q": text}).json()
         assert before["code"] == code and before["standard_address"]
         assert client.get("/api/v1/geocode", params={"q": text}).json() == before  # cached
+        with psycopg.connect(street[0]) as conn:
+            siblings = [r[0] for r in conn.execute(
+                "SELECT code FROM twin.address WHERE building_code = "
+                "(SELECT building_code FROM twin.address WHERE code = %s)", (code,)
+            ).fetchall()]  # fmt: skip
+        assert len(siblings) > 1  # the building's other addresses came with the first miss
+        assert fast_app.state.described.lookup(siblings) is not None
         with contextlib.closing(connect(street[0])) as conn:
             version = get_address(conn, code).version
             renamed_text = before["standard_address"] + "附楼"
