@@ -67,6 +67,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class ServerURL(str):
+    """The base URL of a server that :func:`api_server` started, with its process id."""
+
+    pid: int
+
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the server process has used so far (Linux)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
 def api_server(
     url: str, env: dict[str, str] | None = None, workers: int = 1, jobs: str = "process"
@@ -82,7 +93,8 @@ def api_server(
          "warning", "--workers", str(workers), "--jobs", jobs],
         env={**os.environ, "DATABASE_URL": url, **(env or {})},
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    base = ServerURL(f"http://127.0.0.1:{port}")
+    base.pid = server.pid
     try:
         for _ in range(600):
             with contextlib.suppress(httpx.HTTPError):

@@ -188,7 +188,11 @@ def _run(
         out: dict[str, Any] = {"path": path, "jobs": jobs, "env": env,
                                "load_average_1m_before": round(os.getloadavg()[0], 2)}  # fmt: skip
         out["requests_of_each_kind"] = {k: len(v) for k, v in urls.items()}
+        cpu = base.cpu_s()
         out["baseline"] = asyncio.run(_phase(base, keys, urls, args.clients, args.seconds / 3))
+        out["baseline"]["server_cpu_ms_per_request"] = round(
+            (base.cpu_s() - cpu) * 1000 / max(1, out["baseline"]["all"]["requests"]), 3
+        )  # the server process alone (the old path's job thread runs in it under load)
         print(path, "baseline", out["baseline"], flush=True)
         job_url, job_kind = _start_job(base, keys["job"], conn, routes, f"load-{path}-{n}")
         loaded = asyncio.run(_phase(base, keys, urls, args.clients, args.seconds))
