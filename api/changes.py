@@ -1,6 +1,6 @@
 """Keep the API's in-memory caches true: listen for the database's change notifications.
 
-Two channels (migration ``0014_change_notify``): ``twin_library`` (standard addresses or
+Two channels (migration ``0013_change_notify``): ``twin_library`` (standard addresses or
 administrative units changed: the cache of described codes is emptied) and ``twin_keys`` (a
 key was revoked, changed or deleted: it is dropped from the verified keys at once). The
 listener holds one dedicated connection; while it has none, the described-codes cache is off
