@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import zlib
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,7 @@ from geocode.lexicon import MemoryLexicon
 from twin.errors import ConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from geocode.labels import Scheme
 
@@ -36,7 +37,20 @@ GAZETTEER_FILE = "gazetteer.tsv.gz"
 #: Bump when the meaning of a feature changes: a model made with another version is refused.
 FEATURE_VERSION = 1
 #: All feature groups; a model's metadata names the ones it was trained with.
-FEATURE_GROUPS: tuple[str, ...] = ("chars", "suffix", "gazetteer", "repeat", "number", "context")
+FEATURE_GROUPS: tuple[str, ...] = (
+    "chars",
+    "suffix",
+    "gazetteer",
+    "repeat",
+    "number",
+    "context",
+    "spans",
+    "stack",
+)
+#: The file beside a model that holds its span lexicon (``ccks.spans.tsv.gz``).
+SPANS_SUFFIX = ".spans.tsv.gz"
+#: The file beside a stacked model that holds its first stage (``ccks.first.crfsuite``).
+FIRST_SUFFIX = ".first.crfsuite"
 
 #: Characters that end an address element: the "next/previous suffix" features look for them.
 SUFFIX_CHARS = frozenset("省市区县镇乡街道路号栋幢座楼层室单元村组社弄巷里园苑城厦场店司院馆站期")
@@ -65,7 +79,10 @@ def char_type(c: str) -> str:
 
 
 def char_features(
-    text: str, gazetteer: MemoryLexicon | None, groups: Sequence[str] = FEATURE_GROUPS
+    text: str,
+    gazetteer: MemoryLexicon | None,
+    groups: Sequence[str] = FEATURE_GROUPS,
+    spans: SpanLexicon | None = None,
 ) -> list[list[str]]:
     """Compute the feature strings of every character of ``text``.
 
@@ -77,6 +94,9 @@ def char_features(
         Names whose matches become BIES features (``None``: no gazetteer features).
     groups
         Feature groups to compute (see :data:`FEATURE_GROUPS`).
+    spans
+        Labelled spans of a training split whose matches become BIES features per label
+        (``None``: no span features).
 
     Returns
     -------
@@ -110,7 +130,59 @@ def char_features(
         _number_features(t, out)
     if "context" in groups:
         _context_features(t, out)
+    if "spans" in groups and spans is not None:
+        for start, end, label in spans.find_all(t):
+            tag = "L" + label
+            out[start].append(tag + "-B")
+            for k in range(start + 1, end - 1):
+                out[k].append(tag + "-I")
+            out[end - 1].append(tag + "-E")
     return out
+
+
+def stack_features(tags: Sequence[str], out: list[list[str]]) -> None:
+    """Add a first stage's tags to the features (the ``stack`` group), in place.
+
+    Each character gets the first stage's tags at -2…+2 and two tag pairs, the label and
+    length of the first stage's span around it, the labels of the spans just before and
+    after it and of every span before it (a second place after a compound is a sub-POI): a
+    second stage sees whole elements where the first saw characters.
+
+    Examples
+    --------
+    >>> out = [[], [], []]
+    >>> stack_features(["B-road", "E-road", "S-roadno"], out)
+    >>> "s0=E-road" in out[1], "sn=roadno" in out[1], "sq=road" in out[2], "sb=road" in out[2]
+    (True, True, True, True)
+    """
+    n = len(tags)
+    padded = ["^", "^", *tags, "$", "$"]
+    spans = tags_to_spans(tags)
+    span_at: list[int] = [-1] * n
+    for k, (start, end, _) in enumerate(spans):
+        span_at[start:end] = [k] * (end - start)
+    seen: list[str] = []  # labels of the spans that end before character i
+    for i in range(n):
+        a, b, c, d, e = padded[i : i + 5]
+        out[i] += [f"s0={c}", f"s-1={b}", f"s1={d}", f"s-2={a}", f"s2={e}", *seen]
+        out[i] += [f"s-1s0={b}|{c}", f"s0s1={c}|{d}"]
+        k = span_at[i]
+        if k < 0:  # outside every span: the spans on either side
+            before = [s for s in spans if s[1] <= i]
+            after = [s for s in spans if s[0] > i]
+            out[i] += [
+                "sq=" + (before[-1][2] if before else "^"),
+                "sn=" + (after[0][2] if after else "$"),
+            ]
+            continue
+        start, end, label = spans[k]
+        out[i] += [
+            f"sl={label}{min(end - start, 9)}",
+            "sq=" + (spans[k - 1][2] if k > 0 else "^"),
+            "sn=" + (spans[k + 1][2] if k + 1 < len(spans) else "$"),
+        ]
+        if i == end - 1 and f"sb={label}" not in seen:
+            seen.append(f"sb={label}")
 
 
 def _window(p: list[str], j: int) -> list[str]:
@@ -298,6 +370,110 @@ def spans_to_tags(n: int, spans: Sequence[tuple[int, int, str]]) -> list[str]:
     return tags
 
 
+def mask_digits(text: str) -> str:
+    """Mask the digits 1-9 to 0, as the features see them.
+
+    Examples
+    --------
+    >>> mask_digits("12栋")
+    '00栋'
+    """
+    return text.translate(_MASK)
+
+
+def _key(text: str) -> int:
+    """Hash a text as :meth:`SpanLexicon.find_all` does: CRC-32 of its UTF-32-LE bytes."""
+    return zlib.crc32(text.encode("utf-32-le"))
+
+
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+class SpanLexicon:
+    """The labelled spans of a training split, as hashes: the "spans" feature group.
+
+    For each label, the longest known span of that label that starts at a character becomes
+    BIES features (a road name met in training, a compound's name). Only CRC-32 hashes of
+    the (normalised, digit-masked) span texts and of their prefixes are kept, so the file
+    that ships beside a model holds no text of the corpus.
+
+    Parameters
+    ----------
+    names
+        ``(label, hash)`` pairs.
+    prefixes
+        Hashes of every prefix of every name (the names included).
+
+    Examples
+    --------
+    >>> lex = SpanLexicon.from_spans([("road", "翻身路"), ("poi", "富源大厦"), ("road", "翻身")])
+    >>> lex.find_all("宝安翻身路00号富源大厦")
+    [(2, 5, 'road'), (8, 12, 'poi')]
+    """
+
+    def __init__(self, names: Iterable[tuple[str, int]], prefixes: Iterable[int]) -> None:
+        self._names: dict[int, list[str]] = {}
+        for label, key in names:
+            labels = self._names.setdefault(key, [])
+            if label not in labels:
+                labels.append(label)
+        self._prefixes = frozenset(prefixes)
+
+    @classmethod
+    def from_spans(cls, spans: Iterable[tuple[str, str]]) -> SpanLexicon:
+        """Build from ``(label, text)`` pairs.
+
+        Texts shorter than two characters or without a Han character (number runs, which
+        the number features describe) are left out.
+        """
+        pairs = {(label, text) for label, text in spans if len(text) >= 2 and _HAN.search(text)}
+        prefixes = {_key(text[:i]) for _, text in pairs for i in range(2, len(text) + 1)}
+        return cls(((label, _key(text)) for label, text in pairs), prefixes)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def find_all(self, text: str) -> list[tuple[int, int, str]]:
+        """Return, per start and label, the longest known span ``(start, end, label)``."""
+        out: list[tuple[int, int, str]] = []
+        prefixes, names = self._prefixes, self._names
+        n = len(text)
+        data = text.encode("utf-32-le")
+        crc = zlib.crc32
+        for i in range(n - 1):
+            longest: dict[str, int] = {}
+            key = crc(data[4 * i : 4 * i + 4])
+            for j in range(i + 2, n + 1):
+                key = crc(data[4 * j - 4 : 4 * j], key)
+                if key not in prefixes:
+                    break
+                for label in names.get(key, ()):
+                    longest[label] = j
+            out += [(i, j, label) for label, j in longest.items()]
+        return out
+
+    def save(self, path: Path) -> None:
+        """Write ``n<TAB>label<TAB>hash`` and ``p<TAB><TAB>hash`` lines, gzipped."""
+        with gzip.open(path, "wt", encoding="ascii", compresslevel=9) as fh:
+            for key, labels in sorted(self._names.items()):
+                fh.writelines(f"n\t{label}\t{key:x}\n" for label in labels)
+            fh.writelines(f"p\t\t{key:x}\n" for key in sorted(self._prefixes))
+
+    @classmethod
+    def load(cls, path: Path) -> SpanLexicon:
+        """Read a file written by :meth:`save`."""
+        names: list[tuple[str, int]] = []
+        prefixes: list[int] = []
+        with gzip.open(path, "rt", encoding="ascii") as fh:
+            for line in fh:
+                kind, label, key = line.rstrip("\n").split("\t")
+                if kind == "n":
+                    names.append((label, int(key, 16)))
+                else:
+                    prefixes.append(int(key, 16))
+        return cls(names, prefixes)
+
+
 @cache
 def load_gazetteer(path: Path | None = None) -> MemoryLexicon:
     """Read the feature gazetteer (``geocode/models/gazetteer.tsv.gz`` unless ``path`` is given)."""
@@ -339,7 +515,19 @@ class CrfModel:
             )
         self.scheme: Scheme = self.meta["scheme"]
         self.groups: tuple[str, ...] = tuple(self.meta["feature_groups"])
+        if unknown := set(self.groups) - set(FEATURE_GROUPS):
+            raise ConfigError(
+                f"the parser model {path.name} needs feature groups this version does not "
+                f"know ({', '.join(sorted(unknown))}): run python -m geocode.train"
+            )
         self.gazetteer = gazetteer if gazetteer is not None else load_gazetteer()
+        self.spans: SpanLexicon | None = None
+        if "spans" in self.groups:
+            self.spans = SpanLexicon.load(_beside(path, SPANS_SUFFIX, "span lexicon"))
+        self._first = None
+        if "stack" in self.groups:
+            self._first = pycrfsuite.Tagger()
+            self._first.open(str(_beside(path, FIRST_SUFFIX, "first stage")))
         self._tagger = pycrfsuite.Tagger()
         self._tagger.open(str(path))
 
@@ -350,14 +538,27 @@ class CrfModel:
 
     def features(self, text: str) -> list[list[str]]:
         """Compute the features this model expects for ``text``."""
-        return char_features(text, self.gazetteer, self.groups)
+        return char_features(text, self.gazetteer, self.groups, self.spans)
 
     def tag(self, text: str) -> list[str]:
         """Tag every character of ``text`` with BIES tags in the model's label scheme."""
         if not text:
             return []
-        tags: list[str] = self._tagger.tag(self.features(text))
+        features = self.features(text)
+        if self._first is not None:
+            stack_features(self._first.tag(features), features)
+        tags: list[str] = self._tagger.tag(features)
         return tags
+
+
+def _beside(path: Path, suffix: str, what: str) -> Path:
+    """Return the file of a model's part beside it (``ccks.first.crfsuite``), or raise."""
+    part = path.with_suffix(suffix)
+    if not part.exists():
+        raise ConfigError(
+            f"the parser model's {what} {part} is missing: run python -m geocode.train"
+        )
+    return part
 
 
 @cache

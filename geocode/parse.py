@@ -7,7 +7,8 @@ Three kinds of evidence, in order of trust:
    full name (宝安区, 新安街道, 海滨社区) sits between two of the model's own boundaries: the
    model says where the pieces are, the lexicon says what they are;
 3. suffix rules that are certain after normalising: a number before 室 is a room (the CCKS
-   corpus has no room numbers, so its model cannot know them).
+   corpus has no room numbers, so its model cannot know them);
+4. a place named after a first, different compound is a sub-POI (:func:`mark_sub_pois`).
 
 Element spans are found on the normalised text and mapped back to the original, so
 ``element.text == original[element.start:element.end]``.
@@ -156,7 +157,7 @@ class AddressParser:
         ]
         if self.lexicon is not None:
             spans = apply_lexicon(spans, self.lexicon.find_all(text))
-        spans = apply_rules(text, spans)
+        spans = mark_sub_pois(text, apply_rules(text, spans))
         elements = []
         for a, b, kind, source in spans:
             start, end = norm.to_original(a, b)
@@ -241,6 +242,33 @@ def apply_rules(text: str, spans: list[_Span]) -> list[_Span]:
             elif force and overlapping != [(a, b, kind, "model")]:
                 spans = [*_trim(spans, a, b), (a, b, kind, "rule")]
     return sorted(spans)
+
+
+def mark_sub_pois(text: str, spans: list[_Span]) -> list[_Span]:
+    """Call a place named after a first, different compound a sub-POI (a place inside it).
+
+    Both corpora label most such places ``subpoi``; the model, which sees a few characters
+    around each one, often calls them ``poi``. The same name again stays a POI, and so does
+    a place after a road or door number (宝城76区翻身路45号富源大厦: 富源大厦 is on its road).
+
+    Examples
+    --------
+    >>> text = "翠苑0区A座华联超市"
+    >>> mark_sub_pois(text, [(0, 2, "poi", "model"), (2, 4, "poi", "model"),
+    ...                      (4, 6, "building", "model"), (6, 10, "poi", "model")])[1:]
+    [(2, 4, 'sub_poi', 'model'), (4, 6, 'building', 'model'), (6, 10, 'sub_poi', 'model')]
+    """
+    first: str | None = None
+    out: list[_Span] = []
+    for a, b, kind, source in spans:
+        if kind in ("road", "door"):  # a place on a road of its own is not inside the first
+            first = None
+        if kind == "poi" and first is None:
+            first = text[a:b]
+        elif kind == "poi" and text[a:b] != first:
+            kind = "sub_poi"
+        out.append((a, b, kind, source))
+    return out
 
 
 def _trim(spans: list[_Span], a: int, b: int) -> list[_Span]:

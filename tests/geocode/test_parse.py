@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import random
+import shutil
+from typing import TYPE_CHECKING
 
 import pytest
 
 from geocode.corpus import corpus_path, read_split, score
-from geocode.crf import MODEL_DIR, CrfModel, spans_to_tags, tags_to_spans
+from geocode.crf import (
+    FEATURE_VERSION,
+    MODEL_DIR,
+    CrfModel,
+    SpanLexicon,
+    spans_to_tags,
+    stack_features,
+    tags_to_spans,
+)
 from geocode.labels import (
     CCKS_TO_ELEMENT,
     ELEMENTS,
@@ -19,6 +31,10 @@ from geocode.labels import (
 )
 from geocode.lexicon import LexMatch, MemoryLexicon
 from geocode.parse import apply_lexicon, apply_rules, default_parser, parse
+from twin.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: Project-made Shenzhen addresses, segmented and labelled in CCKS labels (no corpus data).
 SHENZHEN = [
@@ -175,6 +191,7 @@ def test_bies_round_trip() -> None:
 def test_shipped_model_is_small_and_documented(scheme: str) -> None:
     model = CrfModel.shipped(scheme)  # type: ignore[arg-type]
     assert (MODEL_DIR / f"{scheme}.crfsuite").stat().st_size < 5_000_000
+    assert sum(f.stat().st_size for f in MODEL_DIR.glob(f"{scheme}.*")) < 8_000_000
     meta = model.meta
     assert meta["scheme"] == scheme
     assert meta["training_data"]["split"] == "train"
@@ -206,3 +223,61 @@ def test_shipped_model_on_a_dev_sample(scheme: str) -> None:
         for e in sample
     ]
     assert score((set(e.spans) for e in sample), predicted).f1 >= 0.85
+
+
+def test_span_lexicon_keeps_hashes_not_text(tmp_path: Path) -> None:
+    lex = SpanLexicon.from_spans(
+        [("road", "翻身路"), ("poi", "富源大厦"), ("poi", "富源"), ("roadno", "00"), ("road", "路")]
+    )
+    path = tmp_path / "x.spans.tsv.gz"
+    lex.save(path)
+    with gzip.open(path, "rt", encoding="ascii") as fh:
+        stored = fh.read()
+    assert "road" in stored
+    assert "翻身" not in stored  # ASCII only: the corpus's text is not in the file
+    again = SpanLexicon.load(path)
+    text = "宝安翻身路00号富源大厦"
+    # the longest span per label and start; too short and number-only texts are left out
+    assert again.find_all(text) == lex.find_all(text) == [(2, 5, "road"), (8, 12, "poi")]
+    assert len(again) == 3
+
+
+def test_stack_features_see_the_first_stage_spans() -> None:
+    out: list[list[str]] = [[] for _ in range(6)]
+    stack_features(["B-road", "E-road", "O", "B-poi", "I-poi", "E-poi"], out)
+    assert {"s0=O", "sq=road", "sn=poi"} <= set(out[2])
+    assert {"sl=poi3", "sq=road", "sn=$", "s-1s0=I-poi|E-poi"} <= set(out[5])
+
+
+def _copy_model(tmp_path: Path, scheme: str, **meta: object) -> Path:
+    """Copy a shipped model and its files into ``tmp_path`` with some metadata changed."""
+    for file in MODEL_DIR.glob(f"{scheme}.*"):
+        shutil.copy(file, tmp_path / file.name)
+    path = tmp_path / f"{scheme}.crfsuite"
+    meta_path = path.with_suffix(".json")
+    data = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta_path.write_text(json.dumps({**data, **meta}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_model_made_with_other_features_is_refused(tmp_path: Path, scheme: str) -> None:
+    path = _copy_model(tmp_path, scheme)
+    assert CrfModel(path).tag("深圳市宝安区")
+    path = _copy_model(tmp_path, scheme, feature_version=FEATURE_VERSION - 1)
+    with pytest.raises(ConfigError, match="other features"):
+        CrfModel(path)
+    path = _copy_model(tmp_path, scheme, feature_groups=["chars", "words"])
+    with pytest.raises(ConfigError, match="does not know"):
+        CrfModel(path)
+
+
+def test_model_without_its_stage_files_is_refused(tmp_path: Path) -> None:
+    path = _copy_model(tmp_path, "naacl", feature_groups=["chars", "spans", "stack"])
+    SpanLexicon.from_spans([("road", "翻身路")]).save(path.with_suffix(".spans.tsv.gz"))
+    path.with_suffix(".first.crfsuite").unlink(missing_ok=True)
+    with pytest.raises(ConfigError, match="first stage"):
+        CrfModel(path)
+    path.with_suffix(".spans.tsv.gz").unlink()
+    with pytest.raises(ConfigError, match="span lexicon"):
+        CrfModel(path)
