@@ -13,15 +13,13 @@ reason: no row is ever dropped.
 from __future__ import annotations
 
 import csv
-import multiprocessing
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from geocode.errors import GeocodeError
-from geocode.match import MatchResult, match
+from geocode.pool import MatchPool
 from geocode.service import RESULT_COLUMNS, describe, result_record
 from twin.load.errors import DataImportError
 from twin.load.reader import decode_text, parse_csv
@@ -33,6 +31,7 @@ if TYPE_CHECKING:
     import psycopg
 
     from geocode.index import AddressIndex
+    from geocode.match import MatchResult
 
 #: Rows per chunk handed to a worker.
 CHUNK_ROWS = 2_000
@@ -43,7 +42,6 @@ MAX_UNZIPPED_BYTES = 1 << 30
 MAX_ZIP_RATIO = 200
 #: What each binary format starts with.
 _MAGIC = {".xlsx": b"PK\x03\x04", ".parquet": b"PAR1", ".gpkg": b"SQLite format 3\x00"}
-_INDEX: AddressIndex | None = None  # set before the workers fork; read-only in them
 
 
 class BatchInputError(GeocodeError, ValueError):
@@ -194,11 +192,6 @@ def _read_frame(path: Path) -> Table:
     return Table(columns, rows)
 
 
-def _match_chunk(texts: list[str]) -> list[MatchResult]:
-    assert _INDEX is not None
-    return [match(_INDEX, t) for t in texts]
-
-
 def _chunks(texts: list[str]) -> Iterator[list[str]]:
     for i in range(0, len(texts), CHUNK_ROWS):
         yield texts[i : i + CHUNK_ROWS]
@@ -210,25 +203,21 @@ def match_texts(
     workers: int = 2,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[list[MatchResult]]:
-    """Match texts in chunks, in order, with ``workers`` processes (1: in this process)."""
-    global _INDEX
-    if workers <= 1 or len(texts) <= CHUNK_ROWS:
-        for chunk in _chunks(texts):
-            out = [match(index, t) for t in chunk]
-            if progress:
-                progress(len(out))
-            yield out
-        return
-    _INDEX = index
-    try:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            for out in pool.map(_match_chunk, _chunks(texts)):
+    """Match texts in chunks, in order, with ``workers`` processes (1: in this process).
+
+    Each distinct text of a chunk is matched once (:mod:`geocode.pool`); the next chunk is
+    matched while the caller handles one.
+    """
+    with MatchPool(index, workers if len(texts) > CHUNK_ROWS else 1) as pool:
+        ahead: Callable[[], list[MatchResult]] | None = None
+        for chunk in [*_chunks(texts), None]:
+            after = pool.submit(chunk) if chunk is not None else None
+            if ahead is not None:
+                out = ahead()
                 if progress:
                     progress(len(out))
                 yield out
-    finally:
-        _INDEX = None
+            ahead = after
 
 
 def geocode_table(
