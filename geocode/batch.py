@@ -246,30 +246,56 @@ def geocode_table(
             f"column {column!r} is not in the file (columns: {', '.join(table.columns)})"
         )
     started = time.perf_counter()
-    at = table.columns.index(column)
-    texts = [
-        "" if i in table.problems else str(row[at] if row[at] is not None else "")
-        for i, row in enumerate(table.rows)
-    ]
+    texts = column_texts(table, column)
     taken = [c for c in RESULT_COLUMNS if c not in table.columns]
     header = table.columns + taken
     out_rows: list[list[Any]] = []
     bands: Counter[str] = Counter()
     for results in match_texts(index, texts[skip:], workers, progress):
-        described = describe(conn, [r.code for r in results])
         first = skip + len(out_rows)
-        for result in results:
-            i = skip + len(out_rows)
-            if i in table.problems:
-                result.reason = table.problems[i]
-            elif not texts[i].strip():
-                result.reason = f"row {i + 1}: the {column} cell is empty"
-            rec = result_record(result, described)
-            bands[rec["band"]] += 1
-            out_rows.append(list(table.rows[i]) + [rec[c] for c in taken])
+        out_rows += output_rows(conn, table, first, texts, results, column, bands)
         if sink is not None:
             sink(first, out_rows[first - skip :])
     return header, out_rows, BatchSummary(len(out_rows), bands, time.perf_counter() - started)
+
+
+def column_texts(table: Table, column: str) -> list[str]:
+    """Return the texts of a column (empty for a row that could not be read)."""
+    at = table.columns.index(column)
+    return [
+        "" if i in table.problems else str(row[at] if row[at] is not None else "")
+        for i, row in enumerate(table.rows)
+    ]
+
+
+def output_rows(
+    conn: psycopg.Connection[Any],
+    table: Table,
+    start: int,
+    texts: Sequence[str],
+    results: Sequence[MatchResult],
+    column: str,
+    bands: Counter[str],
+    row_offset: int = 0,
+) -> list[list[Any]]:
+    """Return the output rows of matched rows: the table's cells and the result's columns.
+
+    The results are those of ``texts[start:]`` (rows of ``table`` from ``start``); a row is
+    named ``row_offset + index + 1`` (a part of a file knows where it starts); ``bands``
+    counts the bands.
+    """
+    taken = [c for c in RESULT_COLUMNS if c not in table.columns]
+    described = describe(conn, [r.code for r in results])
+    out = []
+    for i, result in enumerate(results, start):
+        if i in table.problems:
+            result.reason = table.problems[i]
+        elif not texts[i].strip():
+            result.reason = f"row {row_offset + i + 1}: the {column} cell is empty"
+        rec = result_record(result, described)
+        bands[rec["band"]] += 1
+        out.append(list(table.rows[i]) + [rec[c] for c in taken])
+    return out
 
 
 def write_table(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

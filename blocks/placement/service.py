@@ -252,9 +252,9 @@ def place_table(
             following = next_chunk()
             checked = chunk.rows
             _repeats_across_chunks(checked, first_row)
-            if chunk.start == start_row and parse_crs(cols.crs_name) == WGS84:
-                summary.hints += datum_hints(repo, checked)
-            with conn.transaction():
+            with conn.transaction():  # the hint's reads too: nothing before it may open one
+                if chunk.start == start_row and parse_crs(cols.crs_name) == WGS84:
+                    summary.hints += datum_hints(repo, checked)
                 results = place_with(repo, chunk.matcher(matcher), checked, kind, source, actor,
                                      scope)  # fmt: skip
             summary.add(results)

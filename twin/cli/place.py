@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 
 _CRS_HELP = "CRS of lon/lat: EPSG:4326, EPSG:4547, gcj02, bd09..."
 _REPORT_HELP = "Write one line per row (.csv, .xlsx, .parquet)."
+_DASK_HELP = (
+    "Place on a Dask cluster: the scheduler's address (tcp://host:8786), or 'local' for a "
+    "local cluster of --workers processes. CSV or Parquet files only."
+)
 
 
 def place(
@@ -35,17 +39,21 @@ def place(
     report: Annotated[
         Path | None, typer.Option("--report", "-o", dir_okay=False, help=_REPORT_HELP)
     ] = None,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Geocoding processes.")] = 2,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Geocoding processes (with --dask local: workers).")
+    ] = 2,
+    dask: Annotated[str | None, typer.Option(help=_DASK_HELP)] = None,
 ) -> None:
     """Place each record by its code, else its address, else its coordinates.
 
     Re-running with the same file (same source and ids) updates what it placed. A progress
     bar runs meanwhile; a summary ends it, and ``--report`` keeps every row's answer.
+    With ``--dask`` the file (CSV or Parquet) is placed on a Dask cluster, whose workers
+    read it in parts (see docs/blocks.md).
     """
     from blocks.placement.model import REPORT_COLUMNS
     from geocode.batch import read_table, write_table
 
-    table = read_table(file)
     columns = {"address": address_column, "code": code_column, "id": id_column,
                "lon": lon, "lat": lat}  # fmt: skip
     lines: list[list[Any]] = []
@@ -55,11 +63,43 @@ def place(
             lines.extend([r.as_dict()[c] for c in REPORT_COLUMNS] for r in results)
 
     actor = f"twin place {file.name}"
-    summary = _place_here(table, kind, source or file.stem, actor, columns, crs, workers,
-                          chunk_done)  # fmt: skip
+    if dask is not None:
+        summary = _place_on_dask(file, dask, workers, kind, source or file.stem, actor,
+                                 columns, crs, lines if report is not None else None)  # fmt: skip
+    else:
+        summary = _place_here(read_table(file), kind, source or file.stem, actor, columns, crs,
+                              workers, chunk_done)  # fmt: skip
     if report is not None:
         write_table(report, REPORT_COLUMNS, lines)
     typer.echo(f"{file}: {summary.line()}")
+
+
+def _place_on_dask(
+    file: Path,
+    scheduler: str,
+    workers: int,
+    kind: str,
+    source: str,
+    actor: str,
+    columns: dict[str, str | None],
+    crs: str,
+    lines: list[list[Any]] | None,
+) -> PlaceSummary:
+    """Place a file on a Dask cluster (``local``: one of ``workers`` processes here)."""
+    from blocks.placement.distributed import place_file
+    from geocode.distributed import dask_client
+    from twin.cli.common import settings
+    from twin.db.connect import resolve_conninfo
+
+    conninfo = resolve_conninfo(settings())
+    with dask_client(scheduler, workers) as client:
+        typer.echo(f"placing on Dask: {client.dashboard_link or scheduler}", err=True)
+        summary, report = place_file(client, conninfo, file.resolve(), kind=kind,
+                                     source=source, actor=actor, columns=columns, crs=crs,
+                                     report=lines is not None)  # fmt: skip
+    if lines is not None:
+        lines.extend(report)
+    return summary
 
 
 def _place_here(
