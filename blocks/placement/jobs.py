@@ -19,7 +19,7 @@ from blocks.placement.prepare import resolve_columns
 from blocks.placement.service import place_table
 from geocode.batch import write_table
 from geocode.jobs import JobHandler
-from geocode.service import Geocoder
+from geocode.pool import match_many
 from twin.keys import Principal
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from blocks.placement.model import PlaceResult
     from geocode.batch import Table
     from geocode.jobs import JobContext
+    from geocode.match import MatchResult
 
 #: The partial report of a running job, in its folder.
 PART = "report.part.csv"
@@ -89,7 +90,12 @@ def run_place_job(ctx: JobContext) -> dict[str, int]:
         _append(ctx.folder / PART, results)
         ctx.progress(len(results))
 
-    place_table(ctx.conn, Geocoder(ctx.index).geocode_many, ctx.table, kind=p["kind"],
+    index = ctx.index
+
+    def matcher(texts: list[str]) -> list[MatchResult]:
+        return match_many(index, texts)  # each distinct address once
+
+    place_table(ctx.conn, matcher, ctx.table, kind=p["kind"],
                 source=p["source"], actor=ctx.job.actor, columns=p["columns"], crs=p["crs"],
                 start_row=ctx.start, chunk_rows=p.get("chunk_rows", JOB_CHUNK_ROWS),
                 on_chunk=stored, scope=scope)  # fmt: skip
