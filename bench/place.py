@@ -210,7 +210,7 @@ def _end_to_end(conn: Any, tables: dict[str, tuple[str, Table]]) -> dict[str, An
     index = load_index(conn)
     conn.commit()
     out = {}
-    with MatchPool(index, 2) as pool:
+    with MatchPool(index, 2, details=False) as pool:
         for name, (kind, table) in tables.items():
             summary = place_table(conn, pool, table, kind=kind, source="bench-new",
                                   actor="bench")  # fmt: skip

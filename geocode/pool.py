@@ -11,20 +11,19 @@ and collected later, so the caller can store one batch while the next is matched
 from __future__ import annotations
 
 import dataclasses
+import gc
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from geocode.match import MAX_CHARS, match
+from geocode.match import MAX_CHARS, MatchResult, match
 from geocode.normalize import normalize
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from concurrent.futures import Future
     from types import TracebackType
 
     from geocode.index import AddressIndex
-    from geocode.match import MatchResult
 
 #: Distinct texts below which a batch is matched in the calling process.
 POOL_FROM = 1_000
@@ -59,9 +58,26 @@ def match_many(index: AddressIndex, texts: Sequence[str]) -> list[MatchResult]:
     return out
 
 
-def _match_piece(texts: list[str]) -> list[MatchResult]:
+#: A result without its details, as a worker sends it back (pickling a whole result, with
+#: its explanation and candidates, costs as much as matching the text).
+Brief = tuple[str, str | None, str | None, float, str, str | None, list[str]]
+
+
+def _match_piece(texts: list[str], details: bool) -> list[MatchResult] | list[Brief]:
     assert _INDEX is not None
-    return match_many(_INDEX, texts)
+    results = match_many(_INDEX, texts)
+    if details:
+        return results
+    return [(r.normalized, r.code, r.level, r.confidence, r.band, r.reason, r.warnings)
+            for r in results]  # fmt: skip
+
+
+def _unbrief(texts: list[str], answers: list[Any]) -> list[MatchResult]:
+    if not answers or isinstance(answers[0], MatchResult):
+        return answers
+    pairs = zip(texts, answers, strict=True)
+    return [MatchResult(t, n, code, level, conf, band, reason, warnings=w)
+            for t, (n, code, level, conf, band, reason, w) in pairs]  # fmt: skip
 
 
 class MatchPool:
@@ -71,15 +87,20 @@ class MatchPool:
     the calling thread). ``workers=1`` matches in the calling process.
     """
 
-    def __init__(self, index: AddressIndex, workers: int = 2) -> None:
+    def __init__(self, index: AddressIndex, workers: int = 2, *, details: bool = True) -> None:
         self.index = index
         self.workers = workers
+        #: Whether results carry their elements, explanation and candidates (placement reads
+        #: only the code, level, confidence, band and reason: leaving the rest in the workers
+        #: halves the cost of a row).
+        self.details = details
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> MatchPool:
         global _INDEX
         if self.workers > 1:
             _INDEX = self.index
+            gc.freeze()  # the index stays shared: the collector would touch (copy) its pages
             ctx = multiprocessing.get_context("fork")
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
             self._pool.submit(len, []).result()  # fork now, while this is the only thread
@@ -95,20 +116,24 @@ class MatchPool:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+            gc.unfreeze()
         _INDEX = None
 
     def submit(self, texts: Sequence[str]) -> Callable[[], list[MatchResult]]:
         """Start matching ``texts``; return a function that waits for the results, in order."""
         distinct = list(dict.fromkeys(texts))
         if self._pool is None or len(distinct) < POOL_FROM:
-            results = match_many(self.index, distinct)
-            return lambda: _spread(texts, distinct, results)
+            here = match_many(self.index, distinct)
+            return lambda: _spread(texts, distinct, here)
         size = -(-len(distinct) // (self.workers * PIECES_PER_WORKER))
-        futures: list[Future[list[MatchResult]]] = [
-            self._pool.submit(_match_piece, distinct[i : i + size])
-            for i in range(0, len(distinct), size)
-        ]
-        return lambda: _spread(texts, distinct, [r for f in futures for r in f.result()])
+        pieces = [distinct[i : i + size] for i in range(0, len(distinct), size)]
+        futures = [self._pool.submit(_match_piece, p, self.details) for p in pieces]
+
+        def wait() -> list[MatchResult]:
+            done = zip(pieces, futures, strict=True)
+            return _spread(texts, distinct, [r for p, f in done for r in _unbrief(p, f.result())])
+
+        return wait
 
     def __call__(self, texts: Sequence[str]) -> list[MatchResult]:
         """Match ``texts`` and wait for the results, in order."""

@@ -52,6 +52,9 @@ def test_the_pool_gives_the_geocoders_answers_once_per_distinct_text(
         pending = pool.submit(texts[:10])
         assert [_answer(r) for r in pending()] == expected[:10]
     assert [_answer(r) for r in results] == expected
+    with MatchPool(geocoder.index, 2, details=False) as pool:
+        brief = pool(texts)
+    assert [_answer(r) for r in brief] == expected and not any(r.explain for r in brief)
     assert results[0] is not results[len(people)], "a repeated text gets its own copy"
     assert sum(r.band == "accept" for r in results) > 0.8 * len(texts)
 
@@ -100,7 +103,10 @@ def test_a_pool_places_as_one_process_does(street: tuple[str, str], geocoder: Ge
     rows = [[p["source_id"], p["messy_address"]] for p in people]
     rows += [[f"{p['source_id']}-b", p["messy_address"]] for p in people[:200]]  # same addresses
     answers = []
-    with contextlib.closing(connect(street[0])) as conn, MatchPool(geocoder.index, 2) as pool:
+    with (
+        contextlib.closing(connect(street[0])) as conn,
+        MatchPool(geocoder.index, 2, details=False) as pool,
+    ):
         for source, matcher in (("one", geocoder.geocode_many), ("pool", pool)):
             seen: list[Any] = []
             place_table(conn, matcher, Table(["id", "地址"], rows), kind="person", source=source,

@@ -126,7 +126,7 @@ def _place_here(
         index = load_index(conn) if by_address else AddressIndex()  # points need none
         conn.commit()
         # The pool forks before the bar's thread starts.
-        with MatchPool(index, workers if by_address else 1) as pool:
+        with MatchPool(index, workers if by_address else 1, details=False) as pool:
             bar_columns = ("[progress.description]{task.description}", BarColumn(),
                            MofNCompleteColumn(), TimeRemainingColumn())  # fmt: skip
             with Progress(*bar_columns, transient=True) as bar:
@@ -151,7 +151,7 @@ def refresh_placements(
 
     with database(actor="twin refresh-placements") as conn:
         index = load_index(conn)
-        with MatchPool(index, workers) as pool:
+        with MatchPool(index, workers, details=False) as pool:
             summary = refresh(conn, pool, "twin refresh-placements")
         conn.commit()
     typer.echo(summary.line())
