@@ -113,6 +113,21 @@ def worker_state(kind: str, run: str, make: Callable[[], Any]) -> Any:
         return _STATE[kind][1]
 
 
+def check_parts_format(path: str | Path) -> None:
+    """Refuse a file the workers cannot read in parts (before a cluster is started).
+
+    Raises
+    ------
+    BatchInputError
+        For anything but CSV and Parquet.
+    """
+    if Path(str(path)).suffix.lower() not in (".csv", ".txt", ".parquet"):
+        raise BatchInputError(
+            f"{Path(str(path)).name}: with --dask the workers read the file in parts: use CSV "
+            "or Parquet (convert .xlsx, .gpkg or .geojson first)"
+        )
+
+
 def read_parts(path: str | Path) -> DaskFrame:
     """Return a file as a Dask frame of text cells, read in parts by the workers, rows numbered.
 
@@ -129,20 +144,13 @@ def read_parts(path: str | Path) -> DaskFrame:
     import dask.dataframe as dd
 
     name = str(path)
-    suffix = Path(name).suffix.lower()
+    check_parts_format(name)
     try:
-        if suffix in (".csv", ".txt"):
-            frame = dd.read_csv(name, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                                blocksize=PART_BYTES)  # fmt: skip
-        elif suffix == ".parquet":
+        if Path(name).suffix.lower() == ".parquet":
             frame = dd.read_parquet(name)
         else:
-            raise BatchInputError(
-                f"{Path(name).name}: with --dask the workers read the file in parts: use CSV or "
-                "Parquet (convert .xlsx, .gpkg or .geojson first)"
-            )
-    except BatchInputError:
-        raise
+            frame = dd.read_csv(name, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                                blocksize=PART_BYTES)  # fmt: skip
     except Exception as exc:
         raise BatchInputError(f"{name}: cannot be read in parts ({exc})") from exc
     starts = dask.delayed(_starts)(frame.map_partitions(len).to_delayed())

@@ -6,6 +6,7 @@ does."""
 from __future__ import annotations
 
 import contextlib
+import os
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -18,6 +19,7 @@ from geocode.batch import Table, geocode_table, read_table
 from geocode.distributed import geocode_file
 from geocode.pool import POOL_FROM, MatchPool, match_many
 from tests.blocks.placement_data import truth, write_csv
+from tests.utils.cli import twin
 from twin.db.connect import connect
 
 if TYPE_CHECKING:
@@ -196,3 +198,29 @@ def test_a_local_dask_cluster_geocodes_a_file_as_one_process_does(
     assert header == header1 and summary.bands == summary1.bands
     assert [[str(c) for c in r] for r in out] == [[str(c) for c in r] for r in out1]
     assert out[-1][header.index("reason")] == "row 401: the address cell is empty"
+
+
+@pytest.mark.slow
+def test_the_command_line_on_a_local_dask_cluster(street: tuple[str, str], tmp_path: Path) -> None:
+    events = truth(street[0], "event", 60)
+    rows = [[e["source_id"], "噪音扰民", "2025-06-01 20:30", e["messy_address"]] for e in events]
+    src = write_csv(tmp_path / "events.csv", ["id", "事件类型", "发生时间", "事发地址"], rows)
+    env = {**os.environ, "DATABASE_URL": street[1]}
+    report = tmp_path / "report.csv"
+    done = twin(env, "place", str(src), "--kind", "event", "--dask", "local", "--workers", "2",
+                "-o", str(report), "--source", "cli-dask")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "60 rows:" in done.stdout and "0 invalid" in done.stdout, done.stdout
+    lines = read_table(report)
+    assert [int(r[0]) for r in lines.rows] == list(range(1, 61))
+    assert street[1].split(":")[2].split("@")[0] not in done.stdout + done.stderr  # no password
+    out = tmp_path / "geocoded.csv"
+    done = twin(env, "geocode", str(src), "--column", "事发地址", "-o", str(out), "--dask",
+                "local", "--workers", "2")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert read_table(out).columns[-8:] == ["code", "level", "standard_address", "lon", "lat",
+                                            "confidence", "band", "reason"]  # fmt: skip
+    xlsx = tmp_path / "events.xlsx"
+    xlsx.write_bytes(b"PK\x03\x04")
+    refused = twin(env, "place", str(xlsx), "--kind", "event", "--dask", "local")
+    assert refused.returncode == 1 and "use CSV or Parquet" in refused.stderr, refused.stderr

@@ -103,10 +103,11 @@ def _file(
 
 def _file_on_dask(path: Path, column: str, output: Path, scheduler: str, workers: int) -> None:
     from geocode.batch import write_table
-    from geocode.distributed import dask_client, geocode_file
+    from geocode.distributed import check_parts_format, dask_client, geocode_file
     from twin.cli.common import settings
     from twin.db.connect import resolve_conninfo
 
+    check_parts_format(path)
     conninfo = resolve_conninfo(settings())
     with dask_client(scheduler, workers) as client:
         header, rows, summary = geocode_file(client, conninfo, path.resolve(), column)

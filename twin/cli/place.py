@@ -87,10 +87,11 @@ def _place_on_dask(
 ) -> PlaceSummary:
     """Place a file on a Dask cluster (``local``: one of ``workers`` processes here)."""
     from blocks.placement.distributed import place_file
-    from geocode.distributed import dask_client
+    from geocode.distributed import check_parts_format, dask_client
     from twin.cli.common import settings
     from twin.db.connect import resolve_conninfo
 
+    check_parts_format(file)
     conninfo = resolve_conninfo(settings())
     with dask_client(scheduler, workers) as client:
         typer.echo(f"placing on Dask: {client.dashboard_link or scheduler}", err=True)
