@@ -13,8 +13,8 @@ inside a footprint, some between buildings) and times, in the same run on the sa
 1. **placement's coordinate path** (:meth:`PointLocator.locate_xy
    <blocks.placement.points.PointLocator.locate_xy>`: the finest building, else unit, of every
    point, from an empty locator: reading the polygons and building the cell index count), all
-   points in one call; and the same through :meth:`PgPlacementRepository.locate_points` chunk
-   by chunk as ``twin place`` runs it (row tuples in, a dict out);
+   points in one call; and the same through :meth:`PgPlacementRepository.locate_xy` in chunks
+   of :data:`~blocks.placement.service.CHUNK_ROWS` as ``twin place`` runs it (arrays in and out);
 2. baseline **PostGIS join**: one ``INSERT … SELECT`` with ``ST_Contains`` per point against
    the buildings (buildings only, no fall-back to units), on the first ``--db-points`` points
    (at its rate the whole set would take minutes);
@@ -24,9 +24,20 @@ inside a footprint, some between buildings) and times, in the same run on the sa
 5. baseline **sedonadb** (``ST_Intersects`` join, buildings only) when it is installed.
 
 Then end to end (``place_table``: checking, locating, storing records and placements, the
-count triggers), in records per second: people by address (the geocoder), companies by code,
-events by coordinates. The city is extrapolated from those rates (20 million people, 3
-million companies), and said to be an extrapolation.
+count triggers), in records per second, per kind: people by address (the geocoder),
+companies by code, events by coordinates:
+
+- **new**: this tree's path (chunks of 20,000 checked ahead in a thread, points as arrays,
+  the stage as one COPY text, two geocoding processes forked once with each distinct address
+  matched once), on every record;
+- **old**, the named baseline: the same tables through the code of commit :data:`OLD_REV`
+  (one geocoding process, chunks of 5,000, row tuples, a COPY row at a time), run in a
+  temporary checkout of it on the same database, on the first ``--old-rows`` rows of each;
+- **dask_local**: events by point and people by address from CSV files on a local Dask
+  cluster of ``--dask-workers`` processes (``twin place --dask local``).
+
+The city (20 million people, 3 million companies) is extrapolated from the new and the old
+rates of the same run, and said to be an extrapolation.
 """
 
 from __future__ import annotations
@@ -34,11 +45,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
+import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 import shapely
 
@@ -47,7 +64,8 @@ from blocks.placement.points import PointLocator
 from blocks.placement.repository import PgPlacementRepository
 from blocks.placement.service import CHUNK_ROWS, place_table
 from geocode.batch import Table
-from geocode.service import Geocoder
+from geocode.index import load_index
+from geocode.pool import MatchPool
 from twin.db.connect import connect
 from twin.load.admin import load_admin
 from twin.synth.run import generate
@@ -81,9 +99,9 @@ def _ours_chunked(conn: Any, xy: np.ndarray[Any, Any]) -> tuple[float, int]:
     repo = PgPlacementRepository(conn)
     started, found = time.perf_counter(), 0
     for lo in range(0, len(xy), CHUNK_ROWS):
-        chunk = [(lo + i, float(x), float(y)) for i, (x, y) in enumerate(xy[lo : lo + CHUNK_ROWS])]
-        codes = repo.locate_points(chunk)
-        found += sum(len(c) == 19 for c in codes.values())
+        chunk = xy[lo : lo + CHUNK_ROWS]
+        codes = repo.locate_xy(chunk[:, 0], chunk[:, 1])
+        found += sum(c is not None and len(c) == 19 for c in codes.tolist())
         conn.commit()
     return time.perf_counter() - started, found
 
@@ -174,25 +192,112 @@ def _truth(conn: Any, kind: str) -> list[tuple[Any, ...]]:
     ).fetchall()  # fmt: skip
 
 
-def _end_to_end(conn: Any, xy: np.ndarray[Any, Any]) -> dict[str, Any]:
-    geocoder = Geocoder.from_db(conn)
-    conn.commit()
+def _tables(conn: Any, xy: np.ndarray[Any, Any]) -> dict[str, tuple[str, Table]]:
     people = _truth(conn, "person")
     companies = _truth(conn, "legal_entity")
-    tables = {
+    return {
         "people_by_address": ("person", Table(["id", "地址"], [[p[0], p[1]] for p in people])),
         "companies_by_code": ("company", Table(["id", "名称", "code"],
                                                [[c[0], "公司", c[2]] for c in companies])),
         "events_by_point": ("event", Table(["id", "事件类型", "发生时间", "lon", "lat"],
-                            [[f"E{i}", "噪音扰民", "2025-05-01", x, y]
+                            [[f"E{i}", "噪音扰民", "2025-05-01", float(x), float(y)]
                              for i, (x, y) in enumerate(xy[: len(people)])])),
     }  # fmt: skip
+
+
+def _end_to_end(conn: Any, tables: dict[str, tuple[str, Table]]) -> dict[str, Any]:
+    """The new path: chunks of 20,000 checked ahead, two geocoding processes forked once."""
+    index = load_index(conn)
+    conn.commit()
     out = {}
-    for name, (kind, table) in tables.items():
-        summary = place_table(conn, geocoder.geocode_many, table, kind=kind, source="bench",
-                              actor="bench")  # fmt: skip
-        out[name] = summary.as_dict()
+    with MatchPool(index, 2, details=False) as pool:
+        for name, (kind, table) in tables.items():
+            summary = place_table(conn, pool, table, kind=kind, source="bench-new",
+                                  actor="bench")  # fmt: skip
+            out[name] = summary.as_dict()
+            print(name, "new", out[name]["rows_per_second"], flush=True)
     return out
+
+
+#: The old path: placement as it was before arrays, COPY text, chunks checked ahead and the
+#: geocoding pool (one process, chunks of 5,000), run from a checkout of this commit.
+OLD_REV = "8fb9d1f"
+_OLD_SCRIPT = """
+import contextlib, json, sys
+from blocks.placement.service import place_table
+from geocode.batch import read_table
+from geocode.service import Geocoder
+from twin.db.connect import connect
+import numpy as np
+from blocks.placement.points import PointLocator
+conninfo, folder = sys.argv[1], sys.argv[2]
+out = {}
+with contextlib.closing(connect(conninfo)) as conn:
+    geocoder = Geocoder.from_db(conn)
+    PointLocator(conn).locate_xy(np.array([[114.0, 22.6]] * 10))  # compile before timing
+    conn.commit()
+    for name in sys.argv[3:]:
+        kind, path = name.split("=")
+        s = place_table(conn, geocoder.geocode_many, read_table(__import__("pathlib").Path(path)),
+                        kind=kind, source="bench-old", actor="bench")
+        conn.commit()
+        out[path] = s.as_dict()
+print(json.dumps(out))
+"""
+
+
+def _old_path(conninfo: str, tables: dict[str, tuple[str, Table]], rows: int) -> dict[str, Any]:
+    """Run the old path on the first ``rows`` rows of each table, in a checkout of OLD_REV."""
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory(prefix="place-old-") as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(tree),
+                        OLD_REV], check=True, capture_output=True)  # fmt: skip
+        try:
+            args = []
+            for name, (kind, table) in tables.items():
+                path = Path(tmp) / f"{name}.parquet"
+                frame = pd.DataFrame(table.rows[:rows], columns=table.columns)
+                frame.astype(str).to_parquet(path)
+                args.append(f"{kind}={path}")
+            done = subprocess.run(
+                [sys.executable, "-c", _OLD_SCRIPT, conninfo, tmp, *args], cwd=tree,
+                env={**os.environ, "PYTHONPATH": str(tree)}, check=True, capture_output=True,
+                text=True,
+            )  # fmt: skip
+            found = json.loads(done.stdout.strip().splitlines()[-1])
+        finally:
+            subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(tree)],
+                           check=False, capture_output=True)  # fmt: skip
+    return {name: found[str(Path(tmp) / f"{name}.parquet")] for name in tables}
+
+
+def _on_dask(conninfo: str, tables: dict[str, tuple[str, Table]], workers: int) -> dict[str, Any]:
+    """Events by point and people by address from CSV files on a local Dask cluster."""
+    from blocks.placement.distributed import place_file
+    from geocode.distributed import dask_client
+
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="place-dask-") as tmp, \
+            dask_client("local", workers) as client:  # fmt: skip
+        for name in ("events_by_point", "people_by_address"):
+            kind, table = tables[name]
+            path = Path(tmp) / f"{name}.csv"
+            pd.DataFrame(table.rows, columns=table.columns).to_csv(path, index=False)
+            summary, _ = place_file(client, conninfo, path, kind=kind, source="bench-dask",
+                                    actor="bench", columns={})  # fmt: skip
+            out[name] = summary.as_dict() | {"workers": workers}
+            print(name, "dask", out[name]["rows_per_second"], flush=True)
+    return out
+
+
+def _city(rates: dict[str, float]) -> dict[str, Any]:
+    minutes = {
+        "people_by_address_min": CITY_PEOPLE / rates["people_by_address"] / 60,
+        "companies_by_code_min": CITY_COMPANIES / rates["companies_by_code"] / 60,
+        "people_by_point_min": CITY_PEOPLE / rates["events_by_point"] / 60,
+    }
+    return {k: round(v, 1) for k, v in minutes.items()}
 
 
 def main() -> None:
@@ -210,6 +315,18 @@ def main() -> None:
         action="store_true",
         help="points in polygons only (bench/results/place-points.json)",
     )
+    parser.add_argument(
+        "--old-rows",
+        type=int,
+        default=100_000,
+        help="rows of each kind given to the old path (its rate is steady)",
+    )
+    parser.add_argument(
+        "--dask-workers",
+        type=int,
+        default=2,
+        help="workers of the local Dask cluster (0: leave Dask out)",
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     _, conninfo = scratch_database("twin_bench_place")
@@ -222,7 +339,15 @@ def main() -> None:
         xy = _points(conn, args.points, np.random.default_rng(7))
         conn.commit()
         pip = _pip(conn, xy, args.db_points)
-        e2e = {} if args.only_points else _end_to_end(conn, xy)
+        e2e: dict[str, Any] = {}
+        if not args.only_points:
+            tables = _tables(conn, xy)
+            conn.commit()
+            e2e["old"] = _old_path(conninfo, tables, args.old_rows)
+            print("old path", {k: v["rows_per_second"] for k, v in e2e["old"].items()})
+            e2e["new"] = _end_to_end(conn, tables)
+            if args.dask_workers:
+                e2e["dask_local"] = _on_dask(conninfo, tables, args.dask_workers)
     ours = pip["placement_coordinate_path"]["points_per_s"]
     figures: dict[str, Any] = {
         "scale": args.scale, "buildings": n_buildings, "points": args.points,
@@ -235,14 +360,15 @@ def main() -> None:
     if args.only_points:
         write_results("place-points", figures)
         return
-    rates = {k: v["rows_per_second"] for k, v in e2e.items()}
+    rates = {k: v["rows_per_second"] for k, v in e2e["new"].items()}
+    old_rates = {k: v["rows_per_second"] for k, v in e2e["old"].items()}
     figures |= {
         "end_to_end_records_per_s": e2e,
-        "city_extrapolation": {
-            "method": "extrapolated from this run's end-to-end rates (not measured on the city)",
-            "people_by_address_min": round(CITY_PEOPLE / rates["people_by_address"] / 60, 1),
-            "companies_by_code_min": round(CITY_COMPANIES / rates["companies_by_code"] / 60, 1),
-            "people_by_point_min": round(CITY_PEOPLE / rates["events_by_point"] / 60, 1),
+        "end_to_end_ratio_new_to_old": {k: round(rates[k] / old_rates[k], 2) for k in rates},
+        "city_minutes": {
+            "method": f"extrapolated from this run's end-to-end rates on {args.scale} (20 "
+                      "million people, 3 million companies; not measured on the city)",
+            "new": _city(rates), "old": _city(old_rates),
         },
         "load_average_1min": {"before": round(load_before, 1),
                               "after": round(os.getloadavg()[0], 1)},

@@ -13,15 +13,13 @@ reason: no row is ever dropped.
 from __future__ import annotations
 
 import csv
-import multiprocessing
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from geocode.errors import GeocodeError
-from geocode.match import MatchResult, match
+from geocode.pool import MatchPool
 from geocode.service import RESULT_COLUMNS, describe, result_record
 from twin.load.errors import DataImportError
 from twin.load.reader import decode_text, parse_csv
@@ -33,6 +31,7 @@ if TYPE_CHECKING:
     import psycopg
 
     from geocode.index import AddressIndex
+    from geocode.match import MatchResult
 
 #: Rows per chunk handed to a worker.
 CHUNK_ROWS = 2_000
@@ -43,7 +42,6 @@ MAX_UNZIPPED_BYTES = 1 << 30
 MAX_ZIP_RATIO = 200
 #: What each binary format starts with.
 _MAGIC = {".xlsx": b"PK\x03\x04", ".parquet": b"PAR1", ".gpkg": b"SQLite format 3\x00"}
-_INDEX: AddressIndex | None = None  # set before the workers fork; read-only in them
 
 
 class BatchInputError(GeocodeError, ValueError):
@@ -194,11 +192,6 @@ def _read_frame(path: Path) -> Table:
     return Table(columns, rows)
 
 
-def _match_chunk(texts: list[str]) -> list[MatchResult]:
-    assert _INDEX is not None
-    return [match(_INDEX, t) for t in texts]
-
-
 def _chunks(texts: list[str]) -> Iterator[list[str]]:
     for i in range(0, len(texts), CHUNK_ROWS):
         yield texts[i : i + CHUNK_ROWS]
@@ -210,25 +203,21 @@ def match_texts(
     workers: int = 2,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[list[MatchResult]]:
-    """Match texts in chunks, in order, with ``workers`` processes (1: in this process)."""
-    global _INDEX
-    if workers <= 1 or len(texts) <= CHUNK_ROWS:
-        for chunk in _chunks(texts):
-            out = [match(index, t) for t in chunk]
-            if progress:
-                progress(len(out))
-            yield out
-        return
-    _INDEX = index
-    try:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            for out in pool.map(_match_chunk, _chunks(texts)):
+    """Match texts in chunks, in order, with ``workers`` processes (1: in this process).
+
+    Each distinct text of a chunk is matched once (:mod:`geocode.pool`); the next chunk is
+    matched while the caller handles one.
+    """
+    with MatchPool(index, workers if len(texts) > CHUNK_ROWS else 1) as pool:
+        ahead: Callable[[], list[MatchResult]] | None = None
+        for chunk in [*_chunks(texts), None]:
+            after = pool.submit(chunk) if chunk is not None else None
+            if ahead is not None:
+                out = ahead()
                 if progress:
                     progress(len(out))
                 yield out
-    finally:
-        _INDEX = None
+            ahead = after
 
 
 def geocode_table(
@@ -257,30 +246,56 @@ def geocode_table(
             f"column {column!r} is not in the file (columns: {', '.join(table.columns)})"
         )
     started = time.perf_counter()
-    at = table.columns.index(column)
-    texts = [
-        "" if i in table.problems else str(row[at] if row[at] is not None else "")
-        for i, row in enumerate(table.rows)
-    ]
+    texts = column_texts(table, column)
     taken = [c for c in RESULT_COLUMNS if c not in table.columns]
     header = table.columns + taken
     out_rows: list[list[Any]] = []
     bands: Counter[str] = Counter()
     for results in match_texts(index, texts[skip:], workers, progress):
-        described = describe(conn, [r.code for r in results])
         first = skip + len(out_rows)
-        for result in results:
-            i = skip + len(out_rows)
-            if i in table.problems:
-                result.reason = table.problems[i]
-            elif not texts[i].strip():
-                result.reason = f"row {i + 1}: the {column} cell is empty"
-            rec = result_record(result, described)
-            bands[rec["band"]] += 1
-            out_rows.append(list(table.rows[i]) + [rec[c] for c in taken])
+        out_rows += output_rows(conn, table, first, texts, results, column, bands)
         if sink is not None:
             sink(first, out_rows[first - skip :])
     return header, out_rows, BatchSummary(len(out_rows), bands, time.perf_counter() - started)
+
+
+def column_texts(table: Table, column: str) -> list[str]:
+    """Return the texts of a column (empty for a row that could not be read)."""
+    at = table.columns.index(column)
+    return [
+        "" if i in table.problems else str(row[at] if row[at] is not None else "")
+        for i, row in enumerate(table.rows)
+    ]
+
+
+def output_rows(
+    conn: psycopg.Connection[Any],
+    table: Table,
+    start: int,
+    texts: Sequence[str],
+    results: Sequence[MatchResult],
+    column: str,
+    bands: Counter[str],
+    row_offset: int = 0,
+) -> list[list[Any]]:
+    """Return the output rows of matched rows: the table's cells and the result's columns.
+
+    The results are those of ``texts[start:]`` (rows of ``table`` from ``start``); a row is
+    named ``row_offset + index + 1`` (a part of a file knows where it starts); ``bands``
+    counts the bands.
+    """
+    taken = [c for c in RESULT_COLUMNS if c not in table.columns]
+    described = describe(conn, [r.code for r in results])
+    out = []
+    for i, result in enumerate(results, start):
+        if i in table.problems:
+            result.reason = table.problems[i]
+        elif not texts[i].strip():
+            result.reason = f"row {row_offset + i + 1}: the {column} cell is empty"
+        rec = result_record(result, described)
+        bands[rec["band"]] += 1
+        out.append(list(table.rows[i]) + [rec[c] for c in taken])
+    return out
 
 
 def write_table(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -31,6 +31,7 @@ from geocode.normalize import normalize
 
 if TYPE_CHECKING:
     from geocode.index import AddressIndex, NameHit
+    from geocode.normalize import Normalized
 
 #: Confidence at or above which a result is accepted, and at or above which it is reviewed.
 ACCEPT, REVIEW = 0.9, 0.5
@@ -405,8 +406,11 @@ def _confidence(cand: Candidate, runner_up: Candidate | None, scan: _Scan) -> fl
     return conf
 
 
-def match(index: AddressIndex, text: str) -> MatchResult:
+def match(index: AddressIndex, text: str, normalized: Normalized | None = None) -> MatchResult:
     """Geocode one text against the index; see the module docstring.
+
+    ``normalized`` is ``normalize(text[:MAX_CHARS * 5])`` when the caller has it already (a
+    batch that matches each distinct normalised text once).
 
     Examples
     --------
@@ -416,7 +420,7 @@ def match(index: AddressIndex, text: str) -> MatchResult:
     """
     if not isinstance(text, str):
         text = "" if text is None else str(text)
-    norm = normalize(text[: MAX_CHARS * 5])
+    norm = normalized if normalized is not None else normalize(text[: MAX_CHARS * 5])
     out = MatchResult(text, norm.text, warnings=list(norm.warnings))
     t = norm.text
     if not t:

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from blocks.placement.model import REPORT_COLUMNS
 from blocks.placement.prepare import resolve_columns
-from blocks.placement.service import CHUNK_ROWS, place_table
+from blocks.placement.service import place_table
 from geocode.batch import write_table
 from geocode.jobs import JobHandler
-from geocode.service import Geocoder
+from geocode.pool import match_many
 from twin.keys import Principal
 
 if TYPE_CHECKING:
@@ -28,9 +28,12 @@ if TYPE_CHECKING:
     from blocks.placement.model import PlaceResult
     from geocode.batch import Table
     from geocode.jobs import JobContext
+    from geocode.match import MatchResult
 
 #: The partial report of a running job, in its folder.
 PART = "report.part.csv"
+#: Rows per chunk of a job: its unit of progress and of resuming.
+JOB_CHUNK_ROWS = 5_000
 
 
 def place_params(
@@ -39,7 +42,7 @@ def place_params(
     columns: dict[str, str | None],
     crs: str = "EPSG:4326",
     scope_code: str | None = None,
-    chunk_rows: int = CHUNK_ROWS,
+    chunk_rows: int = JOB_CHUNK_ROWS,
 ) -> dict[str, Any]:
     """Return a placement job's parameters (as ``job.json`` keeps them)."""
     return {"kind": kind, "source": source, "columns": columns, "crs": crs,
@@ -87,9 +90,14 @@ def run_place_job(ctx: JobContext) -> dict[str, int]:
         _append(ctx.folder / PART, results)
         ctx.progress(len(results))
 
-    place_table(ctx.conn, Geocoder(ctx.index).geocode_many, ctx.table, kind=p["kind"],
+    index = ctx.index
+
+    def matcher(texts: list[str]) -> list[MatchResult]:
+        return match_many(index, texts)  # each distinct address once
+
+    place_table(ctx.conn, matcher, ctx.table, kind=p["kind"],
                 source=p["source"], actor=ctx.job.actor, columns=p["columns"], crs=p["crs"],
-                start_row=ctx.start, chunk_rows=p.get("chunk_rows", CHUNK_ROWS),
+                start_row=ctx.start, chunk_rows=p.get("chunk_rows", JOB_CHUNK_ROWS),
                 on_chunk=stored, scope=scope)  # fmt: skip
     return _finish(ctx)
 

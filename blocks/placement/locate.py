@@ -15,7 +15,10 @@ win when they give one. Nothing to go by leaves the record rejected, with the re
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from blocks.coding.model import RowProblem
 from blocks.placement.model import NOWHERE, BlockPath, Located
@@ -72,6 +75,7 @@ def _by_geocode(result: MatchResult, known: dict[str, CodePath]) -> Located:
     return Located(path, "geocode", float(result.confidence), band, reason)  # type: ignore[arg-type]
 
 
+@lru_cache(maxsize=1 << 16)
 def _by_point(code: str, kind: str) -> Located:
     path = BlockPath.of_code(code)
     if path.building is not None:
@@ -86,22 +90,21 @@ def locate(
 ) -> list[Located]:
     """Place each row (valid or not: invalid rows are simply not stored); in order."""
     known = _codes(repo, rows)
-    row_at = {r.row: i for i, r in enumerate(rows)}
     out: list[Located | None] = [_by_code(r, known) if r.code else None for r in rows]
     todo = [i for i, r in enumerate(rows) if out[i] is None and r.address]
     results = matcher([rows[i].address or "" for i in todo]) if todo else []
     matched = repo.paths(sorted({r.code for r in results if r.code}))
     for i, result in zip(todo, results, strict=True):
         out[i] = _by_geocode(result, matched)
-    pending: list[tuple[int, float, float]] = []
-    for i, r in enumerate(rows):
-        before = out[i]
-        if r.lon is not None and r.lat is not None and (before is None or before.band != "accept"):
-            pending.append((r.row, r.lon, r.lat))
-    points = repo.locate_points(pending)
-    for row, _, _ in pending:
-        i = row_at[row]
-        code = points.get(row)
+    pending = [
+        i
+        for i, (r, o) in enumerate(zip(rows, out, strict=True))
+        if r.lon is not None and r.lat is not None and (o is None or o.band != "accept")
+    ]
+    lon = np.fromiter((rows[i].lon for i in pending), np.float64, len(pending))
+    lat = np.fromiter((rows[i].lat for i in pending), np.float64, len(pending))
+    codes = repo.locate_xy(lon, lat).tolist()
+    for i, code in zip(pending, codes, strict=True):
         if code is None:
             rows[i].warnings.append(RowProblem("lon/lat", "the point lies outside every unit"))
             continue

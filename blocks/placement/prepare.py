@@ -384,12 +384,17 @@ def prepare_rows(
     kind: str,
     problems: Mapping[int, str] | None = None,
     first_row: int = 1,
+    numbers: Sequence[int] | None = None,
 ) -> list[PlaceInput]:
-    """Check rows of a table; row numbers count data rows from ``first_row``."""
+    """Check rows of a table; row numbers count data rows from ``first_row``.
+
+    ``numbers`` gives them instead (a part of a file whose rows are not consecutive).
+    """
     at = {name: header.index(col) for name, col in columns.by_field.items() if col is not None}
     out = []
     for i, cells in enumerate(rows):
-        rec = prepare_row(first_row + i, {name: cells[j] for name, j in at.items()}, kind)
+        row = numbers[i] if numbers is not None else first_row + i
+        rec = prepare_row(row, {name: cells[j] for name, j in at.items()}, kind)
         if problems and i in problems:
             rec.errors.append(RowProblem("row", problems[i]))
         out.append(rec)

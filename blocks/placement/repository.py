@@ -7,11 +7,13 @@ owns the transaction (one per batch, so a batch is stored whole or not at all).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
 import psycopg
 from psycopg import sql
 
@@ -21,6 +23,8 @@ from blocks.placement.points import PointLocator
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from numpy.typing import NDArray
 
     from blocks.placement.model import Located, PlaceInput
 
@@ -74,8 +78,8 @@ class PlacementRepository(Protocol):
         """Return the path of each known code (addresses, rooms, buildings, units)."""
         ...
 
-    def locate_points(self, points: Sequence[tuple[int, float, float]]) -> dict[int, str]:
-        """Return the finest block code each ``(row, lon, lat)`` (WGS84) falls in, by row."""
+    def locate_xy(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[Any]:
+        """Return the finest block code each WGS84 point falls in (``None`` outside), aligned."""
         ...
 
     def placed(self, kind: str, source: str, ids: Sequence[str]) -> dict[str, BlockPath]:
@@ -89,8 +93,66 @@ class PlacementRepository(Protocol):
         ...
 
 
+#: COPY's text format: these four characters are written escaped.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
+
+
+def copy_text(value: object) -> str:
+    r"""Return one field of a line of COPY text: ``\N`` for ``None``, else the text escaped.
+
+    Examples
+    --------
+    >>> copy_text(None), copy_text("a\tb\\c"), copy_text(1.5)
+    ('\\N', 'a\\tb\\\\c', '1.5')
+    """
+    if value is None:
+        return "\\N"
+    text = str(value)
+    return text.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(text) else text
+
+
+def copy_array(items: Sequence[str]) -> str:
+    r"""Return a text array as one field of a line of COPY text.
+
+    Examples
+    --------
+    >>> copy_array(["type:噪音", 'a "b"'])
+    '{"type:噪音","a \\\\"b\\\\""}'
+    """
+    quoted = ('"' + i.replace("\\", "\\\\").replace('"', '\\"') + '"' for i in items)
+    return copy_text("{" + ",".join(quoted) + "}")
+
+
+def _code(value: str | int | None) -> str:
+    """Return a block code or floor number (digits: nothing to escape) as COPY text."""
+    return "\\N" if value is None else str(value)
+
+
+def _stage_line(rec: PlaceInput, loc: Located) -> str:
+    """One staged row as a line of COPY text (one write per batch, not one per row)."""
+    p = loc.path
+    fields = (
+        str(rec.row), copy_text(rec.source_id),
+        copy_text(json.dumps(rec.fields, ensure_ascii=False)),
+        copy_text(rec.lon), copy_text(rec.lat), *(_code(c) for c in (p.district, p.street,
+        p.community, p.grid, p.building)), _code(p.floor_no), _code(p.room),
+        copy_text(p.address_code), loc.method,
+        repr(float(loc.confidence)), loc.band,
+        copy_text(json.dumps(rec.input_json(), ensure_ascii=False)), copy_array(rec.facets),
+        copy_array([f"{w.field}: {w.message}" for w in rec.warnings]), "\\N",
+    )  # fmt: skip
+    return "\t".join(fields) + "\n"
+
+
 def _path_row(r: Sequence[Any]) -> BlockPath:
-    return BlockPath(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
+    return _path_of(tuple(r[:8]))
+
+
+@lru_cache(maxsize=1 << 16)
+def _path_of(r: tuple[Any, ...]) -> BlockPath:
+    """One object per distinct path (a batch's records share buildings and rooms)."""
+    return BlockPath(*r)
 
 
 class PgPlacementRepository:
@@ -108,30 +170,33 @@ class PgPlacementRepository:
         rows = self.conn.execute(sql_text("paths.sql"), {"codes": list(codes)}).fetchall()
         return {r[0]: CodePath(_path_row(r[3:]), r[1], tuple(r[2] or ())) for r in rows}
 
-    def locate_points(self, points: Sequence[tuple[int, float, float]]) -> dict[int, str]:
-        """Return the finest block code of each point by row (none outside every unit).
+    def locate_xy(self, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[Any]:
+        """Return the finest block code of each point (``None`` outside every unit), aligned.
 
         Batches of :attr:`in_memory_from` points or more are answered in memory
         (:class:`~blocks.placement.points.PointLocator`, loaded once per repository), smaller
         ones by one query; both follow the same rule.
         """
-        if not points:
-            return {}
-        if len(points) >= self.in_memory_from:
+        out = np.full(len(lon), None, dtype=object)
+        if not len(lon):
+            return out
+        if len(lon) >= self.in_memory_from:
             if self._locator is None:
                 self._locator = PointLocator(self.conn)
-            return self._locator.locate(points)
+            return self._locator.locate_xy(np.column_stack([lon, lat]).astype(np.float64))
         conn = self.conn
         conn.execute("DROP TABLE IF EXISTS pg_temp.place_points")
         conn.execute("CREATE TEMP TABLE place_points (row_no integer, x float8, y float8, "
                      "geom geometry(Point, 4326) GENERATED ALWAYS AS "
                      "(ST_SetSRID(ST_MakePoint(x, y), 4326)) STORED) ON COMMIT DROP")  # fmt: skip
+        pairs = zip(lon.tolist(), lat.tolist(), strict=True)
+        lines = (f"{i}\t{x!r}\t{y!r}\n" for i, (x, y) in enumerate(pairs))
         with conn.cursor().copy("COPY place_points (row_no, x, y) FROM STDIN") as copy:
-            for row in points:
-                copy.write_row(row)
-        found = conn.execute(sql_text("points.sql")).fetchall()
+            copy.write("".join(lines))
+        for i, code in conn.execute(sql_text("points.sql")).fetchall():
+            out[i] = code
         conn.execute("DROP TABLE pg_temp.place_points")
-        return {row: code for row, code in found if code is not None}
+        return out
 
     def placed(self, kind: str, source: str, ids: Sequence[str]) -> dict[str, BlockPath]:
         """Return where records of a source are placed now, by record id."""
@@ -161,16 +226,7 @@ class PgPlacementRepository:
         conn.execute("DROP TABLE IF EXISTS pg_temp.place_stage")
         conn.execute(sql_text("stage.sql"))
         with conn.cursor().copy(f"COPY place_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
-            for rec, loc in rows:
-                p = loc.path
-                copy.write_row((
-                    rec.row, rec.source_id, json.dumps(rec.fields, ensure_ascii=False),
-                    rec.lon, rec.lat, p.district, p.street, p.community, p.grid, p.building,
-                    p.floor_no, p.room, p.address_code, loc.method, loc.confidence, loc.band,
-                    json.dumps(rec.input_json(), ensure_ascii=False), rec.facets,
-                    [f"{w.field}: {w.message}" for w in rec.warnings],
-                    None,
-                ))  # fmt: skip
+            copy.write("".join(_stage_line(rec, loc) for rec, loc in rows))
 
     def write(
         self, kind: str, source: str, actor: str, rows: Sequence[tuple[PlaceInput, Located]]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from twin.crs import WGS84, bd09_to_wgs84, gcj02_to_wgs84, parse_crs
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
+    from concurrent.futures import Future
 
     import psycopg
 
@@ -33,10 +35,12 @@ if TYPE_CHECKING:
     from blocks.placement.model import Located, PlaceInput
     from blocks.placement.repository import PlacementRepository
     from geocode.batch import Table
+    from geocode.match import MatchResult
     from twin.keys import Principal
 
-#: Rows per chunk of a file (one transaction each).
-CHUNK_ROWS = 5_000
+#: Rows per chunk of a file (one transaction each): large, so that the points of a chunk
+#: are located on both cores (:data:`blocks.placement.points.PARALLEL_FROM`).
+CHUNK_ROWS = 20_000
 
 
 @dataclass
@@ -169,6 +173,30 @@ def place_rows(
     return place_with(PgPlacementRepository(conn), matcher, checked, kind, source, actor, scope)
 
 
+@dataclass
+class _Chunk:
+    """A chunk checked ahead, with the geocoding of its addresses under way (a pool's)."""
+
+    start: int
+    rows: list[PlaceInput]
+    texts: list[str]
+    pending: Callable[[], list[MatchResult]] | None
+
+    def matcher(self, matcher: Matcher) -> Matcher:
+        """Return a matcher that answers the texts under way from them, others by ``matcher``."""
+        if self.pending is None:
+            return matcher
+        ready = dict(zip(self.texts, self.pending(), strict=True))
+
+        def match_all(texts: list[str]) -> list[MatchResult]:
+            missing = [t for t in dict.fromkeys(texts) if t not in ready]
+            if missing:
+                ready.update(zip(missing, matcher(missing), strict=True))
+            return [ready[t] for t in texts]
+
+        return match_all
+
+
 def place_table(
     conn: psycopg.Connection[Any],
     matcher: Matcher,
@@ -190,6 +218,10 @@ def place_table(
     ids that repeat across chunks are caught too: a later row is invalid, naming the first.
     A transaction the caller left open (reads) is committed first: each chunk must be a
     transaction of its own, not a savepoint of one that might never be committed.
+
+    The next chunk is checked in a thread while one is located and stored (the database's
+    work releases the interpreter), and when ``matcher`` can ``submit`` texts (a
+    :class:`geocode.pool.MatchPool`), its addresses are matched by the pool meanwhile.
     """
     if conn.info.transaction_status != TransactionStatus.IDLE:
         conn.commit()
@@ -198,18 +230,36 @@ def place_table(
     summary = PlaceSummary()
     repo = PgPlacementRepository(conn)
     first_row: dict[str, int] = {}
-    for lo in range(start_row, len(table.rows), chunk_rows):
+    submit = getattr(matcher, "submit", None)
+
+    def prepare(lo: int) -> _Chunk:
         hi = min(lo + chunk_rows, len(table.rows))
         problems = {i - lo: p for i, p in table.problems.items() if lo <= i < hi}
         checked = prepare_rows(table.columns, table.rows[lo:hi], cols, kind, problems, lo + 1)
-        _repeats_across_chunks(checked, first_row)
-        if lo == start_row and parse_crs(cols.crs_name) == WGS84:
-            summary.hints += datum_hints(repo, checked)
-        with conn.transaction():
-            results = place_with(repo, matcher, checked, kind, source, actor, scope)
-        summary.add(results)
-        if on_chunk is not None:
-            on_chunk(results)
+        texts = list(dict.fromkeys(r.address for r in checked if r.address and not r.code))
+        return _Chunk(lo, checked, texts, submit(texts) if submit and texts else None)
+
+    starts = iter(range(start_row, len(table.rows), chunk_rows))
+    with ThreadPoolExecutor(1, thread_name_prefix="place-ahead") as ahead:
+
+        def next_chunk() -> Future[_Chunk] | None:
+            lo = next(starts, None)
+            return None if lo is None else ahead.submit(prepare, lo)
+
+        following = next_chunk()
+        while following is not None:
+            chunk = following.result()
+            following = next_chunk()
+            checked = chunk.rows
+            _repeats_across_chunks(checked, first_row)
+            with conn.transaction():  # the hint's reads too: nothing before it may open one
+                if chunk.start == start_row and parse_crs(cols.crs_name) == WGS84:
+                    summary.hints += datum_hints(repo, checked)
+                results = place_with(repo, chunk.matcher(matcher), checked, kind, source, actor,
+                                     scope)  # fmt: skip
+            summary.add(results)
+            if on_chunk is not None:
+                on_chunk(results)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -224,15 +274,14 @@ def datum_hints(repo: PlacementRepository, rows: Sequence[PlaceInput]) -> list[s
     Such points land a few hundred metres off: mostly in no building as given, mostly in
     buildings when read in the other datum.
     """
-    pts = [(r.row, r.lon, r.lat) for r in rows if r.lon is not None and r.lat is not None]
+    pts = [(r.lon, r.lat) for r in rows if r.lon is not None and r.lat is not None]
     if len(pts) < HINT_MIN_POINTS:
         return []
-    lon = np.array([p[1] for p in pts])
-    lat = np.array([p[2] for p in pts])
+    lon, lat = np.array(pts, dtype=np.float64).T
 
     def in_buildings(x: Any, y: Any) -> int:
-        moved = [(p[0], float(a), float(b)) for p, a, b in zip(pts, x, y, strict=True)]
-        return sum(len(c) == 19 for c in repo.locate_points(moved).values())
+        codes = repo.locate_xy(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+        return sum(c is not None and len(c) == 19 for c in codes.tolist())
 
     as_given = in_buildings(lon, lat)
     if as_given >= HINT_MISSED_SHARE * len(pts):

@@ -19,8 +19,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.main import create_app
-from blocks.placement.jobs import PLACE_JOB, check_table, place_params
-from blocks.placement.service import CHUNK_ROWS
+from blocks.placement.jobs import JOB_CHUNK_ROWS, PLACE_JOB, check_table, place_params
 from geocode.batch import read_table
 from geocode.jobs import JobContext, JobHandler, JobInterruptedError, JobStore, run_job
 from geocode.service import Geocoder
@@ -137,7 +136,7 @@ def test_a_placement_job_survives_a_killed_server(pg_cluster: LocalCluster, tmp_
             "ORDER BY code").fetchall()]  # fmt: skip
         key, _ = create_key(conn, name="clerk", role="admin", created_by="tests")
         conn.commit()
-    rows = 6 * CHUNK_ROWS
+    rows = 6 * JOB_CHUNK_ROWS
     body = "id,事件类型,发生时间,code\n" + "".join(
         f"k{i},噪音扰民,2025-05-01,{grids[i % len(grids)]}\n" for i in range(rows)
     )
@@ -152,10 +151,10 @@ def test_a_placement_job_survives_a_killed_server(pg_cluster: LocalCluster, tmp_
         assert res.status_code == 202, res.text
         job_id = res.json()["id"]
         store = JobStore(tmp_path / "jobs")
-        until(lambda: store.get(job_id).done_rows >= CHUNK_ROWS, "a stored chunk")
+        until(lambda: store.get(job_id).done_rows >= JOB_CHUNK_ROWS, "a stored chunk")
         server.kill()  # SIGKILL in the middle of the job
         killed_at = store.get(job_id).done_rows
-        assert 0 < killed_at < rows and killed_at % CHUNK_ROWS == 0
+        assert 0 < killed_at < rows and killed_at % JOB_CHUNK_ROWS == 0
         server.start()
 
         def state() -> dict[str, Any] | None:

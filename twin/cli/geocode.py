@@ -25,7 +25,16 @@ def geocode(
             "--output", "-o", help="Where to write the file's geocoded copy.", dir_okay=False
         ),
     ] = None,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Matching processes.")] = 2,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Matching processes (with --dask local: workers).")
+    ] = 2,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            help="Geocode a CSV or Parquet file on a Dask cluster: the scheduler's address, or "
+            "'local' for a local cluster of --workers processes."
+        ),
+    ] = None,
 ) -> None:
     """Geocode an address (prints one JSON result) or a table file.
 
@@ -40,6 +49,12 @@ def geocode(
     is_file = path.suffix.lower() in TABLE_SUFFIXES and (path.exists() or column or output)
     if is_file and (column is None or output is None):
         raise BatchInputError("geocoding a file needs --column NAME and -o OUT")
+    if dask is not None:
+        if not is_file:
+            raise BatchInputError("--dask geocodes files: give a CSV or Parquet file")
+        assert column is not None and output is not None
+        _file_on_dask(path, column, output, dask, workers)
+        return
     with database(actor="twin geocode") as conn:
         index = load_index(conn)
         if not is_file:
@@ -82,5 +97,19 @@ def _file(
             workers=workers,
             progress=lambda n: bar.advance(task, n),
         )
+    write_table(output, header, rows)
+    typer.echo(f"{output}: {summary.line()}")
+
+
+def _file_on_dask(path: Path, column: str, output: Path, scheduler: str, workers: int) -> None:
+    from geocode.batch import write_table
+    from geocode.distributed import check_parts_format, dask_client, geocode_file
+    from twin.cli.common import settings
+    from twin.db.connect import resolve_conninfo
+
+    check_parts_format(path)
+    conninfo = resolve_conninfo(settings())
+    with dask_client(scheduler, workers) as client:
+        header, rows, summary = geocode_file(client, conninfo, path.resolve(), column)
     write_table(output, header, rows)
     typer.echo(f"{output}: {summary.line()}")
