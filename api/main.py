@@ -21,6 +21,7 @@ from api.fastpath import GeocodeFastPath, TileFastPath
 from api.input import NulGuard
 from api.logs import redact_access_log
 from api.routes import addresses, audit, entities, geocode, health, jobs, placements, viewer
+from api.routes.models import models_router
 from api.routes.threed import threed_router
 from api.routes.tiles import tiles_router
 from blocks.placement.jobs import PLACE_JOB
@@ -170,6 +171,7 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(tiles_router(cache, tiles.privacy_threshold, tiles.max_age_s))
     app.include_router(threed_router(settings))
+    app.include_router(models_router(settings))
     app.include_router(viewer.router)
     add_exception_handlers(app, STATUS_CODES)
     document_errors(app)

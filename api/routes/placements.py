@@ -100,17 +100,22 @@ def list_review(
     community: Annotated[str | None, Query(pattern=r"^[0-9]{12}$")] = None,
     grid: Annotated[str | None, Query(pattern=r"^[0-9]{14}$")] = None,
     kind: Annotated[Literal["person", "company", "event"] | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Placements per page")] = 100,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, description="Placements to skip (page × limit)")
+    ] = 0,
 ) -> JSONResponse:
-    """List placements waiting for review (bands review and reject), oldest first.
+    """List placements waiting for review (bands review and reject), oldest first, a page at a time.
 
     Within the key's scope; names of people masked; with the record's (masked) input.
+    ``total`` is the number of pending placements under the same scope and filters: pages
+    are ``offset`` = 0, ``limit``, 2 × ``limit``… while ``offset`` < ``total``.
     """
     record_kind = RECORD_KINDS[kind] if kind else None
-    items = review_queue(conn, principal, community=community, grid=grid, kind=record_kind,
-                         limit=limit, offset=offset)  # fmt: skip
-    return JSONResponse({"items": items, "limit": limit, "offset": offset})
+    page = review_queue(conn, principal, community=community, grid=grid, kind=record_kind,
+                        limit=limit, offset=offset)  # fmt: skip
+    return JSONResponse({"items": page.items, "total": page.total, "limit": limit,
+                         "offset": offset})  # fmt: skip
 
 
 @router.post("/api/v1/review/{placement_id}")

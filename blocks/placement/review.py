@@ -31,6 +31,14 @@ def _scope_filter(principal: Principal) -> str:
     return principal.scope_code or ""
 
 
+@dataclass(frozen=True)
+class ReviewPage:
+    """One page of the review queue: its placements and the queue's length under the filters."""
+
+    items: list[dict[str, Any]]
+    total: int
+
+
 def review_queue(
     conn: psycopg.Connection[Any],
     principal: Principal,
@@ -40,8 +48,11 @@ def review_queue(
     kind: str | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> list[dict[str, Any]]:
-    """Return pending placements, oldest first, inside the key's scope and the filters.
+) -> ReviewPage:
+    """Return a page of pending placements, oldest first, inside the key's scope and filters.
+
+    ``total`` counts every pending placement under the same scope and filters, so a client can
+    page with ``offset`` (``offset + len(items) < total``: there is a next page).
 
     Raises
     ------
@@ -51,12 +62,16 @@ def review_queue(
     for code in (community, grid):
         if code is not None and not principal.covers(code) and not _covers_scope(principal, code):
             principal.check_scope(code)
-    rows = conn.execute(
-        sql_text("review_queue.sql"),
-        {"id": None, "scope": _scope_filter(principal), "community": community, "grid": grid,
-         "kind": kind, "limit": min(limit, MAX_PAGE), "offset": offset},
-    ).fetchall()  # fmt: skip
-    return [_item(r) for r in rows]
+    page = min(limit, MAX_PAGE)
+    params = {"id": None, "scope": _scope_filter(principal), "community": community,
+              "grid": grid, "kind": kind, "limit": page, "offset": offset}  # fmt: skip
+    rows = conn.execute(sql_text("review_queue.sql"), params).fetchall()
+    if offset == 0 and len(rows) < page:
+        total = len(rows)  # the whole queue is on this page: no need to count it
+    else:
+        found = conn.execute(sql_text("review_count.sql"), params).fetchone()
+        total = int(found[0]) if found else 0
+    return ReviewPage([_item(r) for r in rows], total)
 
 
 def _covers_scope(principal: Principal, code: str) -> bool:

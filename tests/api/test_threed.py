@@ -13,12 +13,25 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from api.main import create_app
+from models3d.ifc.importer import import_ifc
+from models3d.ifc.link import link_building
 from models3d.interior import build_interior_tileset
 from models3d.source import buildings_from_db, interior_from_db
 from models3d.tiles3d.citymodel import build_city_tileset
+from models3d.tiles3d.pointcloud import convert_point_cloud
 from tests.models3d.conftest import content_tiles, decode_table, glb_parts
+from tests.models3d.ifc_builder import build_ifc
+from tests.models3d.las_builder import CRS, build_las
 from tests.utils.auth import key_headers
-from tests.utils.blocks import GRID, seed_building, seed_chain
+from tests.utils.blocks import (
+    COMMUNITY,
+    GRID,
+    X0,
+    Y0,
+    delete_chain,
+    seed_building,
+    seed_chain,
+)
 from twin.settings import ModelSettings, PostgresSettings, TwinSettings
 
 pytestmark = pytest.mark.db
@@ -180,13 +193,78 @@ def test_content_types(client: TestClient, tilesets: Path) -> None:
 
 def test_openapi_lists_the_routes(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/3dtiles", "/3dtiles/{path}", "/viewer/{path}"} <= paths.keys()
+    assert {"/3dtiles", "/3dtiles/{path}", "/viewer/{path}", "/api/v1/models"} <= paths.keys()
+
+
+def test_imported_models_are_listed_where_they_stand_within_the_key_scope(
+    db: psycopg.Connection[Any], db_conninfo: str, client: TestClient, tilesets: Path
+) -> None:
+    """A BIM model linked to a building, one far away, and a point cloud: listed with their
+    place, each fetchable; a grid worker sees only those in its community."""
+    assert client.get("/api/v1/models").json() == {"models": []}
+    try:
+        _check_models(db, db_conninfo, client, tilesets)
+    finally:  # the API reads the units on its own connection: they were committed
+        db.rollback()
+        # Keys are revoked, never deleted: the test's scoped keys let go of the units instead.
+        db.execute(
+            "UPDATE twin.api_key SET role = 'planner', scope_code = NULL, revoked_at = now() "
+            "WHERE scope_code LIKE %s",
+            (f"{COMMUNITY[:9]}%",),
+        )
+        delete_chain(db)
+        db.commit()
+
+
+def _check_models(
+    db: psycopg.Connection[Any], db_conninfo: str, client: TestClient, tilesets: Path
+) -> None:
+    house = build_ifc(tilesets.parent / "house.ifc", site_latlon=(Y0 + 0.005, X0 + 0.005))
+    import_ifc(house, tilesets / "bim" / "house",
+               link=lambda st, sp: link_building(db, house.name, CODES[0], st, sp))  # fmt: skip
+    db.execute("INSERT INTO twin.admin_unit (code, level, name, parent_code) "
+               "VALUES ('440306017002', 'community', '别处', %s)", (COMMUNITY[:9],))  # fmt: skip
+    db.commit()
+    far = build_ifc(tilesets.parent / "far.ifc", site_latlon=(22.7, 114.2))
+    import_ifc(far, tilesets / "bim" / "far")
+    cloud = build_las(tilesets.parent / "cloud.las", X0 + 0.002, Y0 + 0.003, points=5_000)
+    convert_point_cloud(cloud, tilesets / "pointcloud" / "cloud", CRS)
+    (tilesets / "bim" / ".staging").mkdir()  # hidden folders are never listed
+    listed = client.get("/api/v1/models").json()["models"]
+    assert [(m["kind"], m["name"]) for m in listed] == [
+        ("bim", "far"), ("bim", "house"), ("pointcloud", "cloud"),
+    ]  # fmt: skip
+    by_name = {m["name"]: m for m in listed}
+    assert by_name["house"]["building"] == CODES[0] and by_name["house"]["community"] == COMMUNITY
+    assert by_name["far"]["building"] is None and by_name["far"]["community"] is None
+    assert by_name["cloud"]["building"] is None and by_name["cloud"]["community"] == COMMUNITY
+    # Centres where the files put them: the house's 12 × 8 m near its site, the cloud's 60 m square.
+    assert by_name["house"]["lon"] == pytest.approx(X0 + 0.005, abs=1e-4)
+    assert by_name["house"]["lat"] == pytest.approx(Y0 + 0.005, abs=1e-4)
+    assert 5 < by_name["house"]["radius_m"] < 20
+    assert by_name["cloud"]["lon"] == pytest.approx(X0 + 0.002, abs=1e-5)
+    assert by_name["cloud"]["lat"] == pytest.approx(Y0 + 0.003, abs=1e-5)
+    assert 40 < by_name["cloud"]["radius_m"] < 60 and 5 < by_name["cloud"]["height_m"] < 35
+    for m in listed:
+        assert m["url"] == f"/3dtiles/{m['kind']}/{m['name']}/tileset.json"
+        assert client.get(m["url"]).status_code == 200
+    kinds = client.get("/api/v1/models", params={"kind": "pointcloud"}).json()["models"]
+    assert [m["name"] for m in kinds] == ["cloud"]
+    assert client.get("/api/v1/models", params={"kind": "mesh"}).status_code == 422
+    worker = key_headers(db_conninfo, "grid_worker", scope=COMMUNITY, name="w")
+    mine = client.get("/api/v1/models", headers=worker).json()["models"]
+    assert [m["name"] for m in mine] == ["house", "cloud"]
+    other = key_headers(db_conninfo, "grid_worker", scope="440306017002", name="o")
+    assert client.get("/api/v1/models", headers=other).json()["models"] == []
+    assert client.get("/api/v1/models", headers={"Authorization": ""}).status_code == 401
 
 
 def test_doctests() -> None:
     import doctest
 
     import api.routes.threed
+    import models3d.tiles3d.catalogue
 
-    result = doctest.testmod(api.routes.threed)
-    assert result.attempted > 0 and result.failed == 0
+    for module in (api.routes.threed, models3d.tiles3d.catalogue):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module

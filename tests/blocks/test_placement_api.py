@@ -110,6 +110,13 @@ def test_the_review_queue_and_corrections_that_teach_the_geocoder(
     assert worker.get("/api/v1/review", params={"community": OTHER}).status_code == 403
     everything = supervisor.get("/api/v1/review").json()["items"]
     assert "r2" in {i["source_id"] for i in everything}
+    # Pages of one: the total counts the whole queue (the worker's: its scope only), the pages
+    # together hold the queue in order, and a page past the end is empty with the same total.
+    pages = [supervisor.get("/api/v1/review", params={"limit": 1, "offset": k}).json()
+             for k in range(len(everything) + 1)]  # fmt: skip
+    assert {p["total"] for p in pages} == {len(everything)} and pages[-1]["items"] == []
+    assert [p["items"][0]["id"] for p in pages[:-1]] == [i["id"] for i in everything]
+    assert worker.get("/api/v1/review", params={"limit": 1}).json()["total"] == len(queue)
     r0 = next(i for i in queue if i["source_id"] == "r0")
     r2 = next(i for i in everything if i["source_id"] == "r2")
     # A worker cannot correct a placement of another community, nor to a block of one.

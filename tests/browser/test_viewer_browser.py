@@ -20,9 +20,15 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from models3d.ifc.importer import import_ifc
+from models3d.ifc.link import link_building
 from models3d.source import buildings_from_db
 from models3d.tiles3d.citymodel import build_city_tileset
+from models3d.tiles3d.pointcloud import convert_point_cloud
 from tests.browser.conftest import CHROMIUM, HOST, ROOT, VIEWER, drive, require_tools, serve
+from tests.models3d.ifc_builder import build_ifc
+from tests.models3d.las_builder import CRS as LAS_CRS
+from tests.models3d.las_builder import build_las
 from tests.utils.auth import key_headers
 from twin.db.connect import connect
 from twin.settings import ModelSettings, PostgresSettings, TwinSettings
@@ -147,6 +153,7 @@ def test_viewer_search_inspector_floors_breadcrumb_and_language(
         print(  # noqa: T201  (the brief asks for the figure in the test's output)
             f"\nviewer load on localhost: app ready in {r['readyMs']} ms, buildings drawn in "
             f"{r['loadedMs']} ms (headless Chromium, WebGL on the CPU); screenshots: {ARTEFACTS}"
+            f"\nmarks (ms since navigation): {r['timings']}"
         )
     # Loaded through / (the key left the address bar), Chinese by default.
     assert r["location"] == "/viewer/app/index.html" and r["webgl2"] is True
@@ -266,13 +273,19 @@ def test_review_queue_thematic_map_and_services(
     base: str, facts: dict[str, Any], tmp_path: Path, pending: list[int]
 ) -> None:
     r = _run(base, facts, tmp_path, "admin", steps=["load", "review", "thematic", "services"],
-             records=True, suffix="")  # fmt: skip
-    # Review: the three pending placements listed (oldest first); the first shown on the map
-    # (its building selected) and confirmed: out of the queue, and confirmed in the database.
-    assert r["reviewIds"] == pending and "3" in r["reviewSummary"]
+             records=True, suffix="", reviewPageSize=2)  # fmt: skip
+    # Review, two placements a page: the three pending placements (oldest first) on two pages,
+    # the next page and back; the first shown on the map (its building selected) and
+    # confirmed: out of the queue (the page fetched again), and confirmed in the database.
+    assert r["reviewIds"] == pending[:2] and "3" in r["reviewSummary"]
+    assert r["reviewPage"] == "第 1–2 条，共 3 条" and r["reviewPrevDisabled"] is True
+    assert r["reviewNext"] == {"ids": pending[2:], "page": "第 3–3 条，共 3 条"}
+    assert r["reviewNextDisabled"] is True
+    assert r["reviewBack"] == {"ids": pending[:2], "page": "第 1–2 条，共 3 条"}
     assert r["reviewLocated"] == {"reviewing": pending[0], "selected": facts["target"]["code"]}
     assert r["reviewed"] == [{"id": pending[0], "status": "confirmed"}]
     assert r["reviewAfter"] == pending[1:] and str(pending[0]) in r["reviewMessage"]
+    assert r["reviewPagerShown"] is False  # two left: one page
     with contextlib.closing(connect(facts["url"])) as conn:
         status = dict(conn.execute(
             "SELECT id, review_status FROM twin.placement WHERE id = ANY(%s)", (pending,)
@@ -299,3 +312,47 @@ def test_review_queue_thematic_map_and_services(
     assert r["servicesEnglish"][0] == "Community" and r["tabsEnglish"][2:] == [
         "Review", "Thematic", "Services",
     ]  # fmt: skip
+
+
+@pytest.fixture
+def imported(facts: dict[str, Any], tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A small IFC model linked to the target building and a LAS point cloud, imported beside
+    it (80 m east and west) into the served tilesets folder; removed afterwards."""
+    target = facts["target"]
+    root: Path = facts["tilesets"]
+    ifc = build_ifc(tmp_path / "house.ifc", site_latlon=(target["lat"], target["lon"] + 0.0008))
+    with contextlib.closing(connect(facts["url"])) as conn:
+        report = import_ifc(ifc, root / "bim" / "house", link=lambda storeys, spaces: link_building(
+            conn, ifc.name, target["code"], storeys, spaces))  # fmt: skip
+        conn.commit()
+        las = build_las(tmp_path / "scan.las", target["lon"] - 0.0008, target["lat"])
+        cloud = convert_point_cloud(las, root / "pointcloud" / "scan", LAS_CRS)
+        try:
+            yield {"elements": report.elements, "points": cloud.points}
+        finally:
+            conn.execute("DELETE FROM twin.bim_link WHERE model = %s", (ifc.name,))
+            conn.commit()
+            for folder in ("bim", "pointcloud"):
+                shutil.rmtree(root / folder, ignore_errors=True)
+
+
+def test_bim_models_and_point_clouds(
+    base: str, facts: dict[str, Any], tmp_path: Path, imported: dict[str, Any]
+) -> None:
+    r = _run(base, facts, tmp_path, "admin", steps=["load", "models"], records=True,
+             suffix="-models")  # fmt: skip
+    # Both listed in the layers tab (by kind, then name), the BIM model with its building.
+    assert [(m["path"], m["kind"]) for m in r["models"]] == [
+        ("bim/house", "bim"), ("pointcloud/scan", "pointcloud"),
+    ]  # fmt: skip
+    assert facts["target"]["code"] in r["models"][0]["text"] and "点云" in r["models"][1]["text"]
+    # Each flown to and drawn: tiles loaded (no console error, no outside request: _run).
+    assert r["modelTiles"]["bim/house"] >= 2 and r["modelTiles"]["pointcloud/scan"] >= 1
+    # A click in the middle of the BIM model's view names one of its IFC elements or spaces.
+    picked = r["modelPicked"]
+    assert picked.get("ifc_type", "IfcSpace").startswith("Ifc") and len(picked["global_id"]) == 22
+    assert r["modelPickedText"].startswith(picked.get("ifc_type", "IfcSpace"))
+    # Point size and colouring by class; the BIM model hidden and shown again.
+    assert r["pointStyle"] == {"size": 6, "colours": {"2": "#a1887f", "6": "#e53935"}}
+    assert r["bimHidden"] is True and r["bimShownAgain"] is True
+    assert r["modelsEnglish"] == "BIM models and point clouds"

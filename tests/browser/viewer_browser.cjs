@@ -5,7 +5,8 @@
 // to prove the request log works), search {text, code} (typed into the search box, and the
 // building it must find), target {code, lon, lat, height, floor} (a building clicked from
 // straight above, and a floor of it to open), steps (which of load, search, click, floor,
-// breadcrumb, language to run, in order), records (whether the key may see records), suffix
+// breadcrumb, language, review, thematic, services, models to run, in order), reviewPageSize
+// (the review queue's page size, to page through it), records (whether the key may see records), suffix
 // (added to the names of the screenshots of load and click), typeKey (a key to type into the
 // page's prompt: the url then has none).
 // Prints one JSON object with what each step saw; failure names the step that failed.
@@ -37,6 +38,8 @@ STEPS.load = async (page, opts, result, shot) => {
   result.location = await page.evaluate(() => window.location.pathname + window.location.search);
   await page.evaluate(() => window.twinApp.whenLoaded(60000));
   result.loadedMs = await page.evaluate(() => Math.round(performance.now()));
+  result.timings = await page.evaluate(() => window.twinApp.state.timings);
+  result.longTasks = await page.evaluate(() => window.twinApp.state.longTasks);
   result.webgl2 = await page.evaluate(() => window.twinApp.map.scene.context.webgl2);
   result.lang = await page.evaluate(() => document.documentElement.lang);
   result.tabs = await page.$$eval("#tabs button", (bs) => bs.map((b) => b.textContent));
@@ -152,6 +155,7 @@ STEPS.language = async (page, opts, result, shot) => {
 // The review queue: the pending placements listed; the first located on the map and confirmed.
 // A key without `records` sees the note instead.
 STEPS.review = async (page, opts, result, shot) => {
+  if (opts.reviewPageSize) await page.evaluate((n) => { window.twinApp.review.pageSize = n; }, opts.reviewPageSize);
   await page.click('#tabs button[data-panel="review"]');
   await page.evaluate(() => window.twinApp.state.panelLoads);
   if (!opts.records) {
@@ -164,6 +168,25 @@ STEPS.review = async (page, opts, result, shot) => {
   await page.waitForSelector("#review-list li", { timeout: 10000 });
   result.reviewIds = await page.$$eval("#review-list li", (ls) => ls.map((l) => Number(l.dataset.id)));
   result.reviewSummary = await page.textContent("#review-summary");
+  const ids = () => page.$$eval("#review-list li", (ls) => ls.map((l) => Number(l.dataset.id)));
+  const turn = async (button) => {
+    const before = await page.textContent("#review-page");
+    await page.click(button);
+    await page.waitForFunction((text) => document.querySelector("#review-page").textContent !== text, before, {
+      timeout: 10000,
+    });
+    return { ids: await ids(), page: await page.textContent("#review-page") };
+  };
+  if (opts.reviewPageSize) {
+    // Paging: the first page, the next, and back.
+    result.reviewPage = await page.textContent("#review-page");
+    result.reviewPrevDisabled = await page.isDisabled("#review-prev");
+    await shot("review-page1");
+    result.reviewNext = await turn("#review-next");
+    result.reviewNextDisabled = await page.isDisabled("#review-next");
+    await shot("review-page2");
+    result.reviewBack = await turn("#review-prev");
+  }
   const flights = await page.evaluate(() => window.twinApp.state.flights);
   await page.click('#review-list li:first-child button[data-action="locate"]');
   await page.waitForFunction((n) => window.twinApp.state.flights > n, flights, { timeout: 10000 });
@@ -177,9 +200,70 @@ STEPS.review = async (page, opts, result, shot) => {
   await page.click('#review-list li:first-child button[data-action="confirm"]');
   await page.waitForFunction(() => (window.twinApp.state.reviewed || []).length > 0, null, { timeout: 10000 });
   result.reviewed = await page.evaluate(() => window.twinApp.state.reviewed);
-  result.reviewAfter = await page.$$eval("#review-list li", (ls) => ls.map((l) => Number(l.dataset.id)));
+  result.reviewAfter = await ids();
   result.reviewMessage = await page.textContent("#review-summary");
+  result.reviewPagerShown = await page.isVisible("#review-pager");
   await shot("review-confirmed");
+};
+
+// Imported BIM models and point clouds: listed in the layers tab, each flown to and its tiles
+// loaded; a click on the BIM model names its element; point size and colouring; hidden, shown.
+STEPS.models = async (page, opts, result, shot) => {
+  await page.click('#tabs button[data-panel="layers"]');
+  await page.evaluate(() => window.twinApp.modelsLoaded);
+  await page.waitForSelector("#model-list li", { timeout: 15000 });
+  result.models = await page.$$eval("#model-list li", (ls) =>
+    ls.map((l) => ({ path: l.dataset.path, kind: l.dataset.kind, text: l.querySelector("label").textContent })),
+  );
+  result.modelFlights = {};
+  for (const m of result.models) {
+    const flights = await page.evaluate(() => window.twinApp.state.flights);
+    await page.click(`#model-list li[data-path="${m.path}"] button[data-action=fly]`);
+    await page.waitForFunction((n) => window.twinApp.state.flights > n, flights, { timeout: 10000 });
+    await pause(page, 1600); // the flight lasts 1.2 s
+    await page.evaluate((path) => window.twinApp.models.whenLoaded(path, 60000), m.path);
+    await pause(page, 400);
+    if (m.kind === "bim") {
+      // The model is in the middle of the view: a click there names its element.
+      const c = await page.evaluate(() => {
+        const canvas = window.twinApp.map.scene.canvas;
+        const r = canvas.getBoundingClientRect();
+        return { x: r.left + canvas.clientWidth / 2, y: r.top + canvas.clientHeight / 2 };
+      });
+      await page.mouse.click(c.x, c.y);
+      await page.waitForFunction(() => window.twinApp.models.picked !== null, null, { timeout: 10000 });
+      result.modelPicked = await page.evaluate(() => window.twinApp.models.picked.properties);
+      result.modelPickedText = await page.textContent("#model-picked");
+    }
+    await shot(`model-${m.kind}`);
+  }
+  await page.selectOption("#model-point-colour", "class");
+  await page.$eval("#model-point-size", (el) => {
+    el.value = "6";
+    el.dispatchEvent(new Event("input"));
+  });
+  await settle(page);
+  await shot("model-pointcloud-class");
+  result.pointStyle = await page.evaluate(() => {
+    const ts = window.twinApp.models.clouds()[0];
+    const content = ts.root.content;
+    const colours = {};
+    for (let i = 0; i < content.featuresLength; i += 1) {
+      const f = content.getFeature(i);
+      colours[f.getProperty("class")] = f.color.toCssHexString();
+    }
+    return { size: ts.pointCloudShading.maximumAttenuation, colours };
+  });
+  const bim = result.models.find((m) => m.kind === "bim").path;
+  const shown = (path) => page.evaluate((p) => window.twinApp.models.tilesets[p].show, path);
+  await page.uncheck(`#model-list li[data-path="${bim}"] input`);
+  result.bimHidden = !(await shown(bim));
+  await page.check(`#model-list li[data-path="${bim}"] input`);
+  result.bimShownAgain = await shown(bim);
+  result.modelTiles = await page.evaluate(() => window.twinApp.models.tilesLoaded);
+  await page.click('#lang button[data-lang="en"]');
+  result.modelsEnglish = await page.textContent("#models h3");
+  await page.click('#lang button[data-lang="zh"]');
 };
 
 // The thematic map: communities filled by people (then renting share), a legend and a list.

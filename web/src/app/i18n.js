@@ -29,6 +29,9 @@ const STRINGS = {
     "review.here": "仅区块面板所选社区/网格",
     "review.refresh": "刷新",
     "review.count": "待审核 {n} 条（本密钥范围内）",
+    "review.range": "第 {from}–{to} 条，共 {total} 条",
+    "review.prev": "上一页",
+    "review.next": "下一页",
     "review.given": "原始地址",
     "review.placed": "落位",
     "review.locate": "定位",
@@ -161,6 +164,9 @@ const STRINGS = {
     "review.here": "Only the community/grid of the blocks panel",
     "review.refresh": "Refresh",
     "review.count": "{n} placements to review (within this key's scope)",
+    "review.range": "{from}–{to} of {total}",
+    "review.prev": "Previous",
+    "review.next": "Next",
     "review.given": "Given address",
     "review.placed": "Placed at",
     "review.locate": "Locate",
@@ -281,6 +287,11 @@ export function initLanguage(params) {
 
 export function currentLanguage() {
   return lang;
+}
+
+/** Add a module's own strings: { zh: {key: text}, en: {key: text} }. */
+export function addStrings(table) {
+  for (const [language, strings] of Object.entries(table)) Object.assign(STRINGS[language], strings);
 }
 
 /** The string of a key in the current language ({n} replaced by vars.n). */

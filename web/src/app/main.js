@@ -12,6 +12,7 @@ import { BlocksPanel } from "./blocks.js";
 import { initLanguage, onLanguageChange, setLanguage, t } from "./i18n.js";
 import { Inspector } from "./inspector.js";
 import { TwinMap } from "./map.js";
+import { ModelLayer } from "./models.js";
 import { OfflineArchive } from "./offline.js";
 import { ReviewPanel } from "./review.js";
 import { setupSearch } from "./search.js";
@@ -124,6 +125,7 @@ const review = new ReviewPanel({
   onBuilding: (code) => selectBuilding(code, { fly: true }),
   onUnit: showUnit,
 });
+const models = new ModelLayer({ root: $("panel-layers"), map, state });
 const thematic = new ThematicPanel({ root: $("panel-thematic"), map, state, communities, onUnit: showUnit });
 const services = new ServicesPanel({ root: $("panel-services"), map, state, communities, onUnit: showUnit });
 // A PMTiles archive from this computer, drawn without the server ("打开离线包").
@@ -243,6 +245,7 @@ function setupControls() {
     inspector.render();
     search.rerender();
     review.render();
+    models.render();
     thematic.render();
     services.render();
     restyle();
@@ -259,6 +262,8 @@ function setupPicking() {
       selectBuilding(String(hit.properties.code)).catch((err) => state.showError(err));
     } else if (hit.kind === "room") {
       inspector.showRoom(hit);
+    } else if (hit.kind === "model") {
+      models.showPicked(hit);
     } else if (hit.kind === "unit") {
       blocks.show(hit.code).catch((err) => state.showError(err));
     }
@@ -299,13 +304,13 @@ async function loadBoundaries() {
   return state.units;
 }
 
-/** Load the city's 3D Tiles; resolves when the first view's tiles are in. */
-async function loadTwin() {
-  const url = params.get("tileset") || "/3dtiles/city/tileset.json";
-  const tileset = await map.loadTileset(url);
+/** Draw the city's 3D Tiles (prepared meanwhile); resolves when the first view's tiles are in. */
+async function loadTwin(prepared) {
+  const tileset = map.addTileset(await prepared);
   mark("tileset");
   tileset.tileLoad.addEventListener(() => {
     state.tilesLoaded += 1;
+    if (!state.timings.firstTile) mark("firstTile");
   });
   tileset.tileFailed.addEventListener((err) => state.showError(`${err.url}: ${err.message}`));
   map.setVisible("buildings", map.visible.buildings);
@@ -329,6 +334,12 @@ function homeBox(units) {
   return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
 }
 
+// The main thread's long tasks [start, ms] (for the load figures: without a GPU, the longest
+// is the page waiting for Chromium's GPU process to prepare the buildings' drawing).
+state.longTasks = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) state.longTasks.push([Math.round(e.startTime), Math.round(e.duration)]);
+}).observe({ type: "longtask", buffered: true });
 setupTabs();
 const search = setupSearch({
   input: $("search-input"),
@@ -378,7 +389,16 @@ const ready = (async () => {
   state.showError(err);
   throw err;
 });
-const twin = ready.then(() => loadTwin()).catch((err) => state.showError(err));
+// The city's tileset.json and first tiles are fetched while the app starts, and drawn once the
+// app is ready (their first drawing compiles WebGL programs, which holds the page up).
+const tilesetUrl = params.get("tileset") || "/3dtiles/city/tileset.json";
+const prepared = (hasKey() ? Promise.resolve() : ready).then(() => map.prepareTileset(tilesetUrl));
+prepared.catch(() => null); // handled below, once the app is ready
+const twin = ready
+  .then(() => loadTwin(prepared.catch(() => map.prepareTileset(tilesetUrl)))) // a refused key: again
+  .catch((err) => state.showError(err));
+// BIM models and point clouds once the city's buildings are drawn.
+const modelsLoaded = twin.then(() => models.load()).catch((err) => state.showError(err));
 
 /** Resolve once every tile the view needs is loaded (or reject on timeout). */
 function whenLoaded(timeoutMs = 60000) {
@@ -408,6 +428,8 @@ window.twinApp = {
   blocks,
   inspector,
   review,
+  models,
+  modelsLoaded,
   thematic,
   services,
   offline,

@@ -41,6 +41,28 @@ import { authHeaders } from "./api.js";
 // No default token: any attempt to reach ion fails here instead of calling out.
 Ion.defaultAccessToken = "";
 
+/**
+ * Fetch the content of a tileset's first tiles (the shallowest with content, at most `most`)
+ * into the browser's cache (content files are cacheable for a minute), while the page starts.
+ */
+async function warmUp(url, most = 8) {
+  try {
+    const base = new URL(url, window.location.href);
+    const doc = await (await fetch(base, { headers: authHeaders() })).json();
+    let level = [doc.root];
+    while (level.length) {
+      const uris = level.filter((tile) => tile.content && tile.content.uri).map((tile) => tile.content.uri);
+      if (uris.length) {
+        await Promise.all(uris.slice(0, most).map((uri) => fetch(new URL(uri, base), { headers: authHeaders() })));
+        return;
+      }
+      level = level.flatMap((tile) => tile.children || []);
+    }
+  } catch {
+    // only a warm-up: the tileset loads its tiles itself
+  }
+}
+
 /** How each level of boundary is drawn and from how far (m) it shows. */
 const LEVEL_STYLE = {
   district: { colour: "#37474f", width: 3, far: 4e6, font: "bold 18px", labelFar: 2e5 },
@@ -85,19 +107,31 @@ export class TwinMap {
     this.visible = { boundaries: true, labels: true, buildings: true };
   }
 
-  /** Load the city tileset (its tiles carry the key too); resolves when it is added. */
-  async loadTileset(url) {
+  /**
+   * Load the city tileset's tileset.json (its tiles carry the key too) without drawing it, and
+   * fetch the content of its first tiles into the browser's cache, so that drawing it later
+   * (addTileset) waits for neither. Resolves with the tileset.
+   */
+  async prepareTileset(url) {
+    warmUp(url);
     const resource = new Resource({ url, headers: authHeaders() });
     const tileset = await Cesium3DTileset.fromUrl(resource, {
       maximumScreenSpaceError: 12,
-      // The statistic's colour replaces the model's grey instead of darkening it.
-      colorBlendMode: Cesium3DTileColorBlendMode.REPLACE,
       // No dynamic environment map: it renders an atmosphere cube map for the lighting, which
       // costs seconds without a GPU and adds nothing to flat-coloured buildings.
       environmentMapOptions: { enabled: false },
     });
+    // The statistic's colour replaces the model's grey instead of darkening it (a property:
+    // the constructor takes no colorBlendMode).
+    tileset.colorBlendMode = Cesium3DTileColorBlendMode.REPLACE;
+    return tileset;
+  }
+
+  /** Draw a prepared city tileset. */
+  addTileset(tileset) {
     this.tileset = tileset;
     this.scene.primitives.add(tileset);
+    this.scene.requestRender();
     return tileset;
   }
 
@@ -287,7 +321,10 @@ export class TwinMap {
     return geodesic.surfaceDistance;
   }
 
-  /** What is under a window point: {kind: "building", properties}, {kind: "room", ...} or null. */
+  /**
+   * What is under a window point: {kind: "building", properties} (the city tileset),
+   * {kind: "model", properties, path} (an imported model), {kind: "room", ...} or null.
+   */
   pickAt(x, y) {
     const picked = this.scene.pick(new Cartesian2(x, y));
     if (picked instanceof Cesium3DTileFeature) {
@@ -295,6 +332,9 @@ export class TwinMap {
       for (const name of picked.getPropertyIds()) {
         const value = picked.getProperty(name);
         properties[name] = typeof value === "bigint" ? Number(value) : value;
+      }
+      if (picked.tileset !== this.tileset) {
+        return { kind: "model", properties, path: picked.tileset.twinModel && picked.tileset.twinModel.path };
       }
       return { kind: "building", properties };
     }

@@ -1,8 +1,9 @@
 // The review queue for grid staff: the placements waiting for review (GET /api/v1/review,
 // cut to the key's scope by the server), each shown on the map on a click, confirmed or
 // corrected with the code of the right address, room or building (POST /api/v1/review/{id}).
-// Keys without the `records` permission (planners) get a note instead: the queue holds
-// people's records.
+// The queue comes a page at a time (limit/offset; the server answers the total), with
+// previous/next buttons. Keys without the `records` permission (planners) get a note instead:
+// the queue holds people's records.
 
 import { getJson, postJson } from "./api.js";
 import { t } from "./i18n.js";
@@ -17,11 +18,40 @@ export class ReviewPanel {
     this.onBuilding = onBuilding;
     this.onUnit = onUnit;
     this.items = [];
+    this.total = 0;
+    this.offset = 0;
+    this.pageSize = PAGE;
     this.loaded = false;
     this.message = "";
     this.$ = (sel) => root.querySelector(sel);
-    this.$("#review-refresh").addEventListener("click", () => this.load().catch((err) => state.showError(err)));
-    this.$("#review-here").addEventListener("change", () => this.load().catch((err) => state.showError(err)));
+    const reload = () => this.load().catch((err) => state.showError(err));
+    this.$("#review-refresh").addEventListener("click", reload);
+    this.$("#review-here").addEventListener("change", reload);
+    this.pager = this.makePager();
+  }
+
+  /** The pager under the list: previous, "from–to / total", next. */
+  makePager() {
+    const nav = document.createElement("div");
+    nav.id = "review-pager";
+    nav.className = "pager";
+    const button = (id, label, step) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.id = id;
+      b.dataset.label = label;
+      b.addEventListener("click", () =>
+        this.load({ offset: this.offset + step * this.pageSize }).catch((err) => this.state.showError(err)),
+      );
+      return b;
+    };
+    const prev = button("review-prev", "review.prev", -1);
+    const next = button("review-next", "review.next", 1);
+    const where = document.createElement("span");
+    where.id = "review-page";
+    nav.append(prev, where, next);
+    this.$("#review-list").after(nav);
+    return { nav, prev, next, where };
   }
 
   get allowed() {
@@ -37,15 +67,24 @@ export class ReviewPanel {
     return `&${q}`;
   }
 
-  /** Fetch the queue (first page) and draw it; planners get the note. */
-  async load() {
+  /** Fetch a page of the queue (the first unless `offset` is given) and draw it. */
+  async load({ offset = 0 } = {}) {
     this.loaded = true;
     if (!this.allowed) {
       this.render();
       return;
     }
-    const page = await getJson(`/api/v1/review?limit=${PAGE}${this.filter()}`);
+    const fetchPage = (at) => getJson(`/api/v1/review?limit=${this.pageSize}&offset=${at}${this.filter()}`);
+    let at = Math.max(0, offset);
+    let page = await fetchPage(at);
+    if (!page.items.length && at > 0 && page.total > 0) {
+      // Past the end (the queue shrank): the last page instead.
+      at = Math.floor((page.total - 1) / this.pageSize) * this.pageSize;
+      page = await fetchPage(at);
+    }
     this.items = page.items;
+    this.total = page.total;
+    this.offset = at;
     this.render();
   }
 
@@ -53,13 +92,20 @@ export class ReviewPanel {
     this.$("#review-note").hidden = this.allowed;
     this.$("#review-tools").hidden = !this.allowed;
     const list = this.$("#review-list");
+    const { nav, prev, next, where } = this.pager;
+    nav.hidden = !this.allowed || this.total <= this.items.length;
     if (!this.allowed) {
       list.replaceChildren();
       this.$("#review-summary").textContent = "";
       return;
     }
-    this.$("#review-summary").textContent = this.message || t("review.count", { n: this.items.length });
+    this.$("#review-summary").textContent = this.message || t("review.count", { n: this.total });
     list.replaceChildren(...this.items.map((item) => this.card(item)));
+    for (const b of [prev, next]) b.textContent = t(b.dataset.label);
+    prev.disabled = this.offset === 0;
+    next.disabled = this.offset + this.items.length >= this.total;
+    const from = this.items.length ? this.offset + 1 : 0;
+    where.textContent = t("review.range", { from, to: this.offset + this.items.length, total: this.total });
   }
 
   card(item) {
@@ -146,19 +192,22 @@ export class ReviewPanel {
     this.state.flights += 1;
   }
 
-  /** Confirm or correct one placement; on success it leaves the queue. */
+  /** Confirm or correct one placement; on success it leaves the queue (the page is fetched again). */
   async decide(item, body) {
+    let decided = null;
     try {
       if (body.action === "correct" && !body.code) throw new Error(t("review.needCode"));
       const done = await postJson(`/api/v1/review/${item.id}`, body);
-      this.items = this.items.filter((x) => x.id !== item.id);
-      this.state.reviewed = (this.state.reviewed || []).concat([{ id: item.id, status: done.review_status }]);
+      decided = { id: item.id, status: done.review_status };
       this.message = t(`review.done.${done.review_status}`, { id: item.id });
       this.map.markPoint(null);
+      await this.load({ offset: this.offset });
     } catch (err) {
       this.message = String(err.message || err);
+      this.render();
     }
-    this.render();
     this.message = "";
+    // Recorded last, once the list shows the queue without it.
+    if (decided) this.state.reviewed = (this.state.reviewed || []).concat([decided]);
   }
 }
