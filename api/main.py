@@ -159,7 +159,9 @@ def create_app(
     app.state.auth_required = api.auth
     app.state.key_cache = KeyCache()
     # Off (max 0 codes, never active) when the fast path is off: every answer from the database.
-    app.state.described = DescribeCache(api.describe_cache_codes if api.geocode_fast_path else 0)
+    app.state.described = DescribeCache(
+        api.describe_cache_codes if api.geocode_fast_path else 0, siblings=api.describe_siblings
+    )
     app.state.job_store = JobStore(settings.home_abs / "jobs")
     app.state.tiles_ready = asyncio.Event()
     app.include_router(health.router)

@@ -24,10 +24,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 #: Server configurations the benchmarks compare in one run (``twin serve --jobs`` and the
 #: environment): ``new`` as shipped (jobs in the job worker process, single geocoding by the
 #: fast path with the described-codes cache); ``old`` as before (jobs in a thread of the
-#: server, every geocoding request through the whole stack and a database query).
+#: server, every geocoding request through the whole stack and a database query);
+#: ``siblings`` as shipped but a cache miss also reads the building's other addresses.
 SERVER_PATHS: dict[str, tuple[str, dict[str, str]]] = {
     "new": ("process", {}),
     "old": ("thread", {"TWIN_API_GEOCODE_FAST_PATH": "false"}),
+    "siblings": ("process", {"TWIN_API_DESCRIBE_SIBLINGS": "true"}),
 }
 
 

@@ -126,8 +126,10 @@ class DescribeCache:
     True
     """
 
-    def __init__(self, max_codes: int = 200_000) -> None:
+    def __init__(self, max_codes: int = 200_000, *, siblings: bool = False) -> None:
         self.max_codes = max_codes
+        #: Whether a miss also reads (and keeps) the other addresses of the code's building.
+        self.siblings = siblings and max_codes > 0
         self.active = False
         #: Bumped by :meth:`clear`: an answer read from the database before a change is not
         #: stored after it.

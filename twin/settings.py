@@ -109,6 +109,10 @@ class ApiSettings(BaseSettings):
     #: Matched codes whose standard text and location the server keeps in memory (about
     #: 200 bytes each); emptied whenever the library changes.
     describe_cache_codes: int = Field(default=200_000, ge=0)
+    #: On a miss, also cache every other address of the matched code's building (in the same
+    #: query). Off by default: when most queries fall in different buildings (a district's
+    #: messy addresses), reading the siblings costs more than the hits they bring.
+    describe_siblings: bool = False
 
 
 class TileSettings(BaseSettings):

@@ -98,7 +98,7 @@ async def _describe(app: Any, result: MatchResult) -> dict[str, Any]:
     if found is None:
         generation = cache.generation
         async with lend_connection(app) as conn:
-            found = await describe_async(conn, codes, siblings=cache.max_codes > 0)
+            found = await describe_async(conn, codes, siblings=cache.siblings)
         cache.store(generation, codes, found)
     return {code: found[code] for code in codes if code in found}
 

@@ -327,10 +327,11 @@ def test_a_job_workers_index_learns_the_corrections_saved_after_it_loaded(
     assert worker_index.as_of is not None
 
 
-def _geocode_apps(street: tuple[str, str]) -> tuple[Any, Any]:
+def _geocode_apps(street: tuple[str, str], *, siblings: bool = False) -> tuple[Any, Any]:
     settings = TwinSettings(db=PostgresSettings(database_url=SecretStr(street[1])))
     tiles = TileSettings(invalidate_on_change=False)
-    fast = create_app(settings, ApiSettings(geocode_fast_path=True), tiles)
+    fast_settings = ApiSettings(geocode_fast_path=True, describe_siblings=siblings)
+    fast = create_app(settings, fast_settings, tiles)
     slow = create_app(settings, ApiSettings(geocode_fast_path=False), tiles)
     return fast, slow
 
@@ -392,7 +393,7 @@ def test_a_changed_address_is_answered_with_its_new_text(street: tuple[str, str]
     from geocode.library.writes import change_address
 
     (text, code), *_ = _truth_sample(street[0], 1)
-    fast_app, _ = _geocode_apps(street)
+    fast_app, _ = _geocode_apps(street, siblings=True)
     with TestClient(fast_app, headers=key_headers(street[0], "system")) as client:
         before = client.get("/api/v1/geocode", params={"q": text}).json()
         assert before["code"] == code and before["standard_address"]
