@@ -21,18 +21,22 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import pwd
 import secrets
 import shutil
 import socket
 import subprocess
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from twin.db.tuning import render_conf
 from twin.errors import ClusterError
+
+log = logging.getLogger("citytwin.db")
 
 #: The PostgreSQL major version the local cluster is created with; newer majors also work.
 PG_MAJOR = 15
@@ -149,6 +153,11 @@ class LocalCluster:
     port
         A port asked for explicitly; an error is raised when it is taken.
     """
+
+    #: Seconds pg_ctl waits for the server to accept connections.
+    start_wait = 60
+    #: Seconds to wait beyond that for a server still starting (replaying its log).
+    recovery_wait = 1800
 
     def __init__(self, home: Path, os_user: str = "postgres", port: int | None = None) -> None:
         self.home = home.expanduser().resolve()
@@ -302,7 +311,7 @@ class LocalCluster:
             self._pick_port()
             self._write_conf()
             self._write_state()
-            self._run(
+            started = self._run(
                 [
                     str(bindir / "pg_ctl"),
                     "-D",
@@ -311,13 +320,47 @@ class LocalCluster:
                     str(self.log_file),
                     "-w",
                     "-t",
-                    "60",
+                    str(self.start_wait),
                     "start",
-                ]
+                ],
+                check=False,
             )
+            if started.returncode != 0:
+                self._wait_until_ready(bindir, started)
         self._write_state()
         self._ensure_database()
         return self.status()
+
+    def _wait_until_ready(self, bindir: Path, started: subprocess.CompletedProcess[str]) -> None:
+        """Wait for a server that pg_ctl gave up on but that is still starting.
+
+        After an unclean stop PostgreSQL first replays its write-ahead log, which can take
+        longer than pg_ctl waits; the server keeps going, so wait for it (up to
+        ``recovery_wait`` seconds) instead of failing. A server that is gone fails with the
+        last line of pg_ctl's answer and the log's path.
+        """
+        deadline = time.monotonic() + self.recovery_wait
+        gone_since: float | None = None  # the pid file may not be written yet
+        announced = False
+        while time.monotonic() < deadline:
+            if self._running_pid() is None:
+                gone_since = gone_since or time.monotonic()
+                if time.monotonic() - gone_since > 5:
+                    break
+                time.sleep(0.2)
+                continue
+            gone_since = None
+            isready = [str(bindir / "pg_isready"), "-q", "-h", str(self.socket_dir)]
+            ready = self._run([*isready, "-p", str(self.port)], check=False)
+            if ready.returncode == 0:
+                return
+            if not announced:
+                log.warning("PostgreSQL is still starting (replaying its log?): waiting")
+                announced = True
+            time.sleep(0.5)
+        detail = (started.stderr or started.stdout).strip().splitlines()
+        tail = detail[-1] if detail else f"exit code {started.returncode}"
+        raise ClusterError(f"pg_ctl failed: {tail} (log: {self.log_file}).")
 
     def down(self) -> bool:
         """Stop this data home's server (and no other); return whether one was running."""

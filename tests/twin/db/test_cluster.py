@@ -154,3 +154,18 @@ class _NoSystemPostgres(type(Path())):  # type: ignore[misc]
 
     def is_dir(self) -> bool:
         return False if str(self) == "/usr/lib/postgresql" else super().is_dir()
+
+
+@pytest.mark.db
+def test_up_waits_for_a_server_still_starting_after_pg_ctl_gives_up(
+    cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cluster.up()
+    pid = cluster.status().pid
+    assert pid is not None
+    os.kill(pid, 9)  # an unclean stop: the next start replays the log first
+    monkeypatch.setattr(cluster, "start_wait", 0)  # pg_ctl gives up at once
+    status = cluster.up()
+    assert status.running and status.pid != pid
+    with contextlib.closing(connect(cluster.conninfo(), autocommit=True)) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
