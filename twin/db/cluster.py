@@ -230,10 +230,14 @@ class LocalCluster:
             args, capture_output=True, text=True, env=env, cwd="/", check=False, **kwargs
         )
         if check and proc.returncode != 0:
-            detail = (proc.stderr or proc.stdout).strip().splitlines()
-            tail = detail[-1] if detail else f"exit code {proc.returncode}"
-            raise ClusterError(f"{Path(args[0]).name} failed: {tail} (log: {self.log_file}).")
+            raise self._failed(proc)
         return proc
+
+    def _failed(self, proc: subprocess.CompletedProcess[str]) -> ClusterError:
+        """Return the error for a failed program: its name, its last line, the log's path."""
+        detail = (proc.stderr or proc.stdout).strip().splitlines()
+        tail = detail[-1] if detail else f"exit code {proc.returncode}"
+        return ClusterError(f"{Path(proc.args[0]).name} failed: {tail} (log: {self.log_file}).")
 
     def _give_to_server_user(self, path: Path) -> None:
         if self._as_root:
@@ -358,9 +362,7 @@ class LocalCluster:
                 log.warning("PostgreSQL is still starting (replaying its log?): waiting")
                 announced = True
             time.sleep(0.5)
-        detail = (started.stderr or started.stdout).strip().splitlines()
-        tail = detail[-1] if detail else f"exit code {started.returncode}"
-        raise ClusterError(f"pg_ctl failed: {tail} (log: {self.log_file}).")
+        raise self._failed(started)
 
     def down(self) -> bool:
         """Stop this data home's server (and no other); return whether one was running."""
