@@ -7,7 +7,10 @@ owns the transaction (one per batch, so a batch is stored whole or not at all).
 from __future__ import annotations
 
 import json
+import logging
+import random
 import re
+import time
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -34,8 +37,13 @@ _UPSERT = {"person": "upsert_person.sql", "company": "upsert_company.sql",
 #: Rows of a batch from which row triggers (foreign-key checks, the row audit) are skipped
 #: where the role may: the paths come from the database, the counts triggers run ALWAYS.
 BULK_ROWS = 1_000
+#: Errors that mean a concurrent writer got in the way: the write is worth trying again.
+CLASHES = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
+#: Tries of one write before a clash is the caller's error.
+WRITE_ATTEMPTS = 5
 #: Points in one batch from which polygons are read into memory instead of queried per point.
 IN_MEMORY_FROM = 2_000
+logger = logging.getLogger(__name__)
 _STAGE_COLUMNS = (
     "row_no, source_id, record, lon, lat, district_code, street_code, community_code, "
     "grid_code, building_code, floor_no, room_code, address_code, method, confidence, band, "
@@ -233,6 +241,11 @@ class PgPlacementRepository:
     ) -> list[Stored]:
         """Upsert the records and their placements in the caller's transaction.
 
+        The write runs in a savepoint: when a concurrent writer gets in the way (a deadlock
+        the server broke by aborting this write, or a serialization failure), the savepoint
+        is rolled back, which releases what the write locked, and the write is tried again,
+        up to :data:`WRITE_ATTEMPTS` times. The caller's transaction stays usable.
+
         The row audit of placements is replaced by one summary row (``twin.bulk``); the
         count triggers run once per statement. Batches of :data:`BULK_ROWS` rows or more skip
         the row triggers (``session_replication_role = replica``, where the role may): the
@@ -246,6 +259,28 @@ class PgPlacementRepository:
         """
         if not rows:
             return []
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            self.conn.execute("SAVEPOINT twin_place_write")
+            try:
+                stored = self._write_once(kind, source, actor, rows)
+            except CLASHES as exc:
+                self.conn.execute("ROLLBACK TO SAVEPOINT twin_place_write")
+                if attempt == WRITE_ATTEMPTS:
+                    raise BlockStoreError(
+                        f"placing {len(rows)} {kind} records: concurrent writers clashed "
+                        f"{attempt} times: {str(exc).splitlines()[0]}"
+                    ) from exc
+                logger.info("placement write attempt %d clashed, retrying: %s", attempt,
+                            str(exc).splitlines()[0])  # fmt: skip
+                time.sleep(random.uniform(0.05, 0.2) * attempt)  # jitter: retries spread out
+                continue
+            self.conn.execute("RELEASE SAVEPOINT twin_place_write")
+            return stored
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _write_once(
+        self, kind: str, source: str, actor: str, rows: Sequence[tuple[PlaceInput, Located]]
+    ) -> list[Stored]:
         params = {"source": source, "actor": actor, "record_kind": RECORD_KINDS[kind]}
         conn = self.conn
         try:

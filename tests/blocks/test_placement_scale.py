@@ -6,12 +6,16 @@ does."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
 
+from blocks.placement.aggregates import recount_differences
 from blocks.placement.distributed import place_file
 from blocks.placement.service import place_table
 from geocode import distributed
@@ -117,6 +121,63 @@ def test_a_pool_places_as_one_process_does(street: tuple[str, str], geocoder: Ge
                             for r in seen])  # fmt: skip
     assert answers[0] == answers[1]
     assert sum(a[1] == "placed" for a in answers[0]) > 0.8 * len(rows)
+
+
+def _waits_for_a_lock(conn: psycopg.Connection[Any], pid: int) -> bool:
+    row = conn.execute(
+        "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", (pid,)
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def test_a_write_that_deadlocks_with_another_is_tried_again(
+    street: tuple[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A writer caught in a deadlock (here forced by a second session) places its rows."""
+    caplog.set_level(logging.INFO, logger="blocks.placement.repository")
+    with psycopg.connect(street[0]) as conn:
+        (first, x, y), (second, x2, y2) = conn.execute(
+            "SELECT code, ST_X(ST_PointOnSurface(footprint)), ST_Y(ST_PointOnSurface(footprint)) "
+            "FROM twin.building ORDER BY code LIMIT 2"
+        ).fetchall()
+    header = ["id", "事件类型", "发生时间", "lon", "lat"]
+    table = Table(header, [["clash", "噪音扰民", "2025-06-01", x, y]])
+    with contextlib.closing(connect(street[0])) as writer:
+        place_table(writer, list, table, kind="event", source="clash", actor="test")
+        writer.execute("SET deadlock_timeout = '200ms'")  # the writer finds the deadlock
+        writer.commit()
+        pid = writer.info.backend_pid
+        with psycopg.connect(street[0]) as other, ThreadPoolExecutor(1) as pool:
+            other.execute("SET deadlock_timeout = '30s'")
+            # The other session holds the first building's count, which the writer's move of
+            # the event to the second building changes after it has locked the event ...
+            other.execute("SELECT 1 FROM twin.block_counts WHERE code = %s FOR UPDATE",
+                          (first,))  # fmt: skip
+            again = Table(header, [["clash", "噪音扰民", "2025-06-02", x2, y2]])
+            placing = pool.submit(place_table, writer, list, again, kind="event",
+                                  source="clash", actor="test")  # fmt: skip
+            for _ in range(200):
+                if _waits_for_a_lock(other, pid):
+                    break
+                time.sleep(0.05)
+            else:
+                pytest.fail("the writer never waited for the building's count")
+            # ... and now wants the event the writer has locked: a deadlock, which the writer
+            # detects first and is aborted for.
+            other.execute("SELECT 1 FROM twin.event WHERE source = 'clash' FOR UPDATE")
+            other.rollback()
+            summary = placing.result(timeout=60)
+    assert summary.statuses == {"placed": 1}
+    assert "placement write attempt 1 clashed, retrying: deadlock detected" in caplog.text
+    with psycopg.connect(street[0]) as conn:
+        stored = conn.execute(
+            "SELECT count(*), to_char(max(e.occurred_at) AT TIME ZONE 'Asia/Shanghai', "
+            "'YYYY-MM-DD'), max(p.building_code) "
+            "FROM twin.event AS e JOIN twin.placement AS p ON p.record_kind = 'event' "
+            "AND p.record_id = e.id WHERE e.source = 'clash'"
+        ).fetchone()
+        assert stored == (1, "2025-06-02", second)
+        assert recount_differences(conn) == []
 
 
 @pytest.fixture(scope="module")
