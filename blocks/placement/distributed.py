@@ -14,13 +14,15 @@ in parts). The plan:
    one transaction written through COPY (:meth:`PgPlacementRepository.write`);
 4. only the answers come back (status and method per row, or the whole report line).
 
+WGS84 points are checked for another datum (GCJ-02 or BD-09 given as WGS84) on the file's
+first rows, read by the client from the first part, as one process checks its first chunk.
 A part that fails can be run again: placing is idempotent on (kind, source, record id). Not
-done here: the datum hint (GCJ-02 given as WGS84) and scoped keys, which are a single
-process's (``twin place`` without ``--dask``; the API).
+done here: scoped keys, which are the API's (a grid worker's key never reaches a cluster).
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections import Counter
@@ -31,10 +33,11 @@ from blocks.coding.model import RowProblem
 from blocks.placement.model import REPORT_COLUMNS
 from blocks.placement.prepare import prepare_rows, resolve_columns
 from blocks.placement.repository import PgPlacementRepository
-from blocks.placement.service import PlaceSummary, place_with
+from blocks.placement.service import PlaceSummary, datum_hints, place_with
 from geocode.distributed import ROW, Conninfo, part_table, read_parts, worker_state
 from geocode.pool import match_many
 from twin.crs import SHENZHEN_BBOX_WGS84, WGS84, parse_crs
+from twin.db.connect import connect
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
     from blocks.placement.model import PlaceInput
+    from blocks.placement.prepare import Columns
 
 #: Rows per transaction on a worker.
 PART_CHUNK_ROWS = 20_000
@@ -166,6 +170,23 @@ def _wgs84_xy(part: pd.DataFrame, lon: str, lat: str, crs: str) -> pd.DataFrame:
     return part.assign(_x=x, _y=y)
 
 
+#: Rows at the head of a file whose WGS84 points are checked for another datum.
+HINT_ROWS = 2_000
+
+
+def head_hints(
+    frame: DaskFrame, header: list[str], cols: Columns, kind: str, conninfo: str
+) -> list[str]:
+    """Return the datum hints of the file's first rows (read from its first part only)."""
+    if cols["lon"] is None or cols["lat"] is None or parse_crs(cols.crs_name) != WGS84:
+        return []
+    head = frame.head(HINT_ROWS, npartitions=1)
+    rows = head[header].to_numpy(dtype=object).tolist()
+    checked = prepare_rows(header, rows, cols, kind)
+    with contextlib.closing(connect(conninfo)) as conn:
+        return datum_hints(PgPlacementRepository(conn), checked)
+
+
 def place_file(
     client: Client,
     conninfo: str,
@@ -194,6 +215,7 @@ def place_file(
     frame = read_parts(path)
     header = [c for c in frame.columns if c != ROW]
     cols = resolve_columns(header, kind, columns, crs)
+    hints = head_hints(frame, header, cols, kind, conninfo)
     first = repeated_ids(frame, cols["id"] or "")  # lazy: one computation does it all
     if cols["lon"] is not None and cols["lat"] is not None:
         frame = spatially(frame, cols["lon"], cols["lat"], crs)
@@ -202,7 +224,7 @@ def place_file(
     names = REPORT_COLUMNS if report else _BRIEF
     placed = frame.map_partitions(place_part, job, first, meta=dict.fromkeys(names, object))
     done = client.compute(placed).result().sort_values("row", kind="stable")
-    summary = PlaceSummary(rows=len(done))
+    summary = PlaceSummary(rows=len(done), hints=hints)
     summary.statuses = Counter(done["status"].tolist())
     valid = done[done["status"] != "invalid"]
     summary.methods = Counter(m for m in valid["method"].tolist() if m)

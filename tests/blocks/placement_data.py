@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 
+from twin.crs import wgs84_to_gcj02
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -31,3 +33,22 @@ def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
         writer.writerow(header)
         writer.writerows(rows)
     return path
+
+
+#: The columns of an event file placed by its points.
+EVENT_HEADER = ["id", "事件类型", "发生时间", "lon", "lat"]
+
+
+def datum_events(conninfo: str, n: int) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Events at ``n`` buildings' points: given in GCJ-02 (ids g…) and in WGS84 (ids w…)."""
+    with psycopg.connect(conninfo) as conn:
+        inside = conn.execute(
+            "SELECT ST_X(ST_PointOnSurface(footprint)), ST_Y(ST_PointOnSurface(footprint)) "
+            "FROM twin.building ORDER BY code LIMIT %s",
+            (n,),
+        ).fetchall()
+    gx, gy = wgs84_to_gcj02([p[0] for p in inside], [p[1] for p in inside])
+    pairs = zip(gx, gy, strict=True)
+    shifted = [[f"g{i}", "噪音扰民", "2025-06-01", x, y] for i, (x, y) in enumerate(pairs)]
+    right = [[f"w{i}", "噪音扰民", "2025-06-01", x, y] for i, (x, y) in enumerate(inside)]
+    return shifted, right

@@ -20,7 +20,7 @@ from blocks.placement.repository import PgPlacementRepository
 from blocks.placement.service import place_rows, place_table
 from geocode.batch import Table, read_table
 from geocode.service import Geocoder
-from tests.blocks.placement_data import STREET, truth, write_csv
+from tests.blocks.placement_data import EVENT_HEADER, STREET, datum_events, truth, write_csv
 from tests.utils.cli import twin
 from twin.crs import wgs84_to_gcj02
 from twin.db.connect import connect
@@ -256,18 +256,8 @@ def test_points_in_memory_answer_as_the_database_does(street: tuple[str, str]) -
 
 
 def test_gcj02_points_given_as_wgs84_get_a_hint(street: tuple[str, str]) -> None:
-    with psycopg.connect(street[0]) as conn:
-        inside = conn.execute(
-            "SELECT ST_X(ST_PointOnSurface(footprint)), ST_Y(ST_PointOnSurface(footprint)) "
-            "FROM twin.building ORDER BY code LIMIT 40"
-        ).fetchall()
-    gx, gy = wgs84_to_gcj02([p[0] for p in inside], [p[1] for p in inside])
-    header = ["id", "事件类型", "发生时间", "lon", "lat"]
-    shifted = [
-        [f"g{i}", "噪音扰民", "2025-06-01", x, y]
-        for i, (x, y) in enumerate(zip(gx, gy, strict=True))
-    ]
-    right = [[f"w{i}", "噪音扰民", "2025-06-01", x, y] for i, (x, y) in enumerate(inside)]
+    shifted, right = datum_events(street[0], 40)
+    header = EVENT_HEADER
     with contextlib.closing(connect(street[0])) as conn:
         wrong = place_table(conn, list, Table(header, shifted), kind="event", source="gcj",
                             actor="test")  # fmt: skip

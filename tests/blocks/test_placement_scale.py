@@ -22,7 +22,7 @@ from geocode import distributed
 from geocode.batch import Table, geocode_table, read_table
 from geocode.distributed import geocode_file
 from geocode.pool import POOL_FROM, MatchPool, match_many
-from tests.blocks.placement_data import truth, write_csv
+from tests.blocks.placement_data import EVENT_HEADER, datum_events, truth, write_csv
 from tests.utils.cli import twin
 from twin.db.connect import connect
 
@@ -241,6 +241,23 @@ def test_a_local_dask_cluster_places_files_as_one_process_does(
         if kind == "event":
             assert summary.rows == 303 and lines[300][2] == "rejected"  # the sea
             assert lines[302][2] == "invalid" and "'d7' repeats row 8" in lines[302][-1]
+
+
+@pytest.mark.slow
+def test_gcj02_points_placed_on_a_cluster_get_the_hint(
+    street: tuple[str, str], client: Client, tmp_path: Path
+) -> None:
+    shifted, right = datum_events(street[0], 60)
+    found = {}
+    for name, rows in (("gcj", shifted), ("wgs", right)):
+        path = write_csv(tmp_path / f"{name}.csv", EVENT_HEADER, rows)
+        found[name], _ = place_file(client, street[0], path, kind="event", source=f"dask-{name}",
+                                    actor="test", columns={})  # fmt: skip
+    assert len(found["gcj"].hints) == 1 and "--crs gcj02" in found["gcj"].hints[0]
+    assert found["wgs"].hints == [] and found["wgs"].statuses == {"placed": 60}
+    as_gcj, _ = place_file(client, street[0], tmp_path / "gcj.csv", kind="event",
+                           source="dask-gcj", actor="test", columns={}, crs="gcj02")  # fmt: skip
+    assert as_gcj.hints == [] and as_gcj.statuses == {"placed": 60}
 
 
 @pytest.mark.slow
