@@ -16,6 +16,7 @@ to a running scheduler. Dask (``distributed``, ``dask-geopandas``) is an optiona
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 import uuid
@@ -40,6 +41,10 @@ if TYPE_CHECKING:
 PART_BYTES = 16 << 20
 #: The column that carries each row's number in the file (from 1).
 ROW = "_row"
+#: The column that carries a CSV row's problem as read (a malformed line), empty for none.
+PROBLEM = "_problem"
+#: A malformed line's number within its part (not the file's): dropped from its problem.
+_LINE = re.compile(r"^malformed CSV line \d+: ")
 _STATE: dict[str, tuple[str, Any]] = {}
 _STATE_LOCK = threading.Lock()
 
@@ -149,13 +154,65 @@ def read_parts(path: str | Path) -> DaskFrame:
         if Path(name).suffix.lower() == ".parquet":
             frame = dd.read_parquet(name)
         else:
-            frame = dd.read_csv(name, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                                blocksize=PART_BYTES)  # fmt: skip
+            frame = _csv_parts(name)
+    except BatchInputError:
+        raise
     except Exception as exc:
         raise BatchInputError(f"{name}: cannot be read in parts ({exc})") from exc
     starts = dask.delayed(_starts)(frame.map_partitions(len).to_delayed())
     meta = frame._meta.assign(**{ROW: 0}).astype(object)
     return frame.map_partitions(_numbered, starts, meta=meta)
+
+
+def _csv_parts(name: str) -> DaskFrame:
+    """Read a CSV file in parts of whole lines, each parsed as one process parses a file.
+
+    A malformed line (a quote left open, too many or too few fields) is a row with its
+    problem (:data:`PROBLEM`), never a failed part. The client reads the header line only.
+    A quoted cell that spans lines must not span two parts: keep such cells on one line.
+    """
+    import dask
+    import dask.dataframe as dd
+    import pandas as pd
+    from dask.bytes import read_bytes
+
+    sample, blocks = read_bytes(name, delimiter=b"\n", blocksize=PART_BYTES, sample="64 kiB")
+    first = sample.split(b"\n", 1)[0] + b"\n"  # the sample ends with a whole line
+    header = _parse_block(first, b"", True)
+    if header is None:
+        raise BatchInputError(f"{name}: the file is empty")
+    columns = list(header.columns)[:-1]  # the last is the problems'
+    if PROBLEM in columns or ROW in columns:
+        raise BatchInputError(f"{name}: a column may not be called {PROBLEM!r} or {ROW!r}")
+    parts = [dask.delayed(_parse_block)(block, first, i == 0) for i, block in enumerate(blocks[0])]
+    meta = pd.DataFrame({c: pd.Series(dtype=object) for c in header.columns})
+    return dd.from_delayed(parts, meta=meta, verify_meta=False)
+
+
+def _parse_block(block: bytes, first: bytes, is_first: bool) -> pd.DataFrame | None:
+    """Return a part of a CSV file as text cells and each row's problem (empty for none)."""
+    import pandas as pd
+
+    from twin.load.errors import DataImportError
+    from twin.load.reader import decode_text, parse_csv
+
+    try:
+        text = decode_text(block if is_first else first + block, Path("part"))
+        parsed = parse_csv(text)
+    except DataImportError as exc:
+        raise BatchInputError(str(exc).replace("part ", "the file ", 1)) from None
+    if parsed is None:
+        return None
+    header = list(parsed.header)
+    problems = [_LINE.sub("malformed CSV line: ", parsed.problems.get(i, ""))
+                for i in range(len(parsed.rows))]  # fmt: skip
+    frame = pd.DataFrame(parsed.rows, columns=header, dtype=object)
+    return frame.assign(**{PROBLEM: problems})
+
+
+def file_columns(frame: DaskFrame) -> list[str]:
+    """Return a file's own columns (without the row numbers and problems added here)."""
+    return [c for c in frame.columns if c not in (ROW, PROBLEM)]
 
 
 def _starts(sizes: list[Any]) -> list[int]:
@@ -181,7 +238,11 @@ def _numbered(
 def part_table(part: pd.DataFrame, columns: list[str]) -> tuple[Table, list[int]]:
     """Return a part's cells as a :class:`Table` and its rows' numbers in the file."""
     part = part.sort_values(ROW, kind="stable")
-    return Table(columns, part[columns].to_numpy(dtype=object).tolist()), part[ROW].tolist()
+    problems: dict[int, str] = {}
+    if PROBLEM in part.columns:
+        problems = {i: p for i, p in enumerate(part[PROBLEM].tolist()) if p}
+    rows = part[columns].to_numpy(dtype=object).tolist()
+    return Table(columns, rows, problems), part[ROW].tolist()
 
 
 @dataclass(frozen=True)
@@ -228,7 +289,7 @@ def geocode_file(
     """
     started = time.perf_counter()
     frame = read_parts(path)
-    columns = [c for c in frame.columns if c != ROW]
+    columns = file_columns(frame)
     if column not in columns:
         shown = ", ".join(columns)
         raise BatchInputError(f"column {column!r} is not in the file (columns: {shown})")

@@ -34,7 +34,14 @@ from blocks.placement.model import REPORT_COLUMNS
 from blocks.placement.prepare import prepare_rows, resolve_columns
 from blocks.placement.repository import PgPlacementRepository
 from blocks.placement.service import PlaceSummary, datum_hints, place_with
-from geocode.distributed import ROW, Conninfo, part_table, read_parts, worker_state
+from geocode.distributed import (
+    ROW,
+    Conninfo,
+    file_columns,
+    part_table,
+    read_parts,
+    worker_state,
+)
 from geocode.pool import match_many
 from twin.crs import SHENZHEN_BBOX_WGS84, WGS84, parse_crs
 from twin.db.connect import connect
@@ -104,7 +111,8 @@ def place_part(part: pd.DataFrame, job: PlaceParts, first: dict[str, int]) -> pd
     lines: list[list[Any]] = []
     for lo in range(0, len(numbers), PART_CHUNK_ROWS):
         hi = lo + PART_CHUNK_ROWS
-        checked = prepare_rows(job.columns, table.rows[lo:hi], cols, job.kind,
+        problems = {i - lo: p for i, p in table.problems.items() if lo <= i < hi}
+        checked = prepare_rows(job.columns, table.rows[lo:hi], cols, job.kind, problems,
                                numbers=numbers[lo:hi])  # fmt: skip
         _repeats(checked, first)
         with conn.transaction():
@@ -213,7 +221,7 @@ def place_file(
     """
     started = time.perf_counter()
     frame = read_parts(path)
-    header = [c for c in frame.columns if c != ROW]
+    header = file_columns(frame)
     cols = resolve_columns(header, kind, columns, crs)
     hints = head_hints(frame, header, cols, kind, conninfo)
     first = repeated_ids(frame, cols["id"] or "")  # lazy: one computation does it all

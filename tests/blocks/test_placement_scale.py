@@ -229,6 +229,8 @@ def test_a_local_dask_cluster_places_files_as_one_process_does(
         "person": write_csv(tmp_path / "people.csv", ["id", "地址"],
                             [[p["source_id"], p["messy_address"]] for p in people]),
     }  # fmt: skip
+    with files["event"].open("a", encoding="utf-8") as fh:  # malformed lines in the last part
+        fh.write('m1,噪音扰民,2025-06-01,114.1,22.6,extra\n"m2,噪音扰民,2025-06-01,114.1\nm3\n')
     for kind, path in files.items():
         summary, lines = place_file(client, street[0], path, kind=kind, source="on-dask",
                                     actor="test", columns={}, report=True)  # fmt: skip
@@ -239,8 +241,13 @@ def test_a_local_dask_cluster_places_files_as_one_process_does(
         assert [line[0] for line in lines] == list(range(1, len(lines) + 1))
         assert _by_id(street[0], "on-dask", kind) == _by_id(street[0], "in-one", kind)
         if kind == "event":
-            assert summary.rows == 303 and lines[300][2] == "rejected"  # the sea
+            assert summary.rows == 306 and lines[300][2] == "rejected"  # the sea
             assert lines[302][2] == "invalid" and "'d7' repeats row 8" in lines[302][-1]
+            problems = [(line[2], line[-1]) for line in lines[303:]]
+            assert [p[0] for p in problems] == ["invalid"] * 3
+            assert "6 fields where the header has 5" in problems[0][1]
+            assert "malformed CSV line" in problems[1][1]
+            assert "1 fields where the header has 5" in problems[2][1]
 
 
 @pytest.mark.slow
@@ -269,13 +276,16 @@ def test_a_local_dask_cluster_geocodes_a_file_as_one_process_does(
     people = truth(street[0], "person", 400)
     rows = [[p["source_id"], p["messy_address"]] for p in people] + [["empty", ""]]
     path = write_csv(tmp_path / "addresses.csv", ["id", "address"], rows)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("wide,宝安区,extra\n")  # a malformed line: a row with its problem
     header, out, summary = geocode_file(client, street[0], path, "address")
     with contextlib.closing(connect(street[0])) as conn:
         header1, out1, summary1 = geocode_table(conn, geocoder.index, read_table(path), "address",
                                                 workers=1)  # fmt: skip
     assert header == header1 and summary.bands == summary1.bands
     assert [[str(c) for c in r] for r in out] == [[str(c) for c in r] for r in out1]
-    assert out[-1][header.index("reason")] == "row 401: the address cell is empty"
+    assert out[-2][header.index("reason")] == "row 401: the address cell is empty"
+    assert "has 3 fields where the header has 2" in out[-1][header.index("reason")]
 
 
 @pytest.mark.slow
