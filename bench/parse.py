@@ -10,8 +10,10 @@ with exact span and label on the original text:
 
 In the same run, a dictionary baseline: the same normaliser, then only the gazetteer of
 administrative names (longest match) and the number + marker rules (12号, 3栋, 2单元, 5层,
-301室), no learned model. Speed is addresses per second in one process, normalising
-included. The corpora are read from ``../shared/eval`` when present, else skipped with a message.
+301室), no learned model. With ``--baseline-models DIR``, the models in DIR (an earlier
+version's ``<scheme>.crfsuite`` + ``.json``) are scored and timed too. Speed is addresses per
+second in one process, normalising included, with its ratio to the shipped parser's. The
+corpora are read from ``../shared/eval`` when present, else skipped with a message.
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from geocode.corpus import DEFAULT_EVAL_DIR, Example, corpus_path, read_split, score  # noqa: E402
-from geocode.crf import MODEL_DIR, load_gazetteer  # noqa: E402
+from geocode.crf import MODEL_DIR, CrfModel, load_gazetteer  # noqa: E402
 from geocode.labels import to_label  # noqa: E402
+from geocode.lexicon import admin_lexicon  # noqa: E402
 from geocode.normalize import normalize  # noqa: E402
-from geocode.parse import default_parser  # noqa: E402
+from geocode.parse import AddressParser, default_parser  # noqa: E402
 
 RUNS = (("ccks", "dev"), ("naacl", "test"), ("naacl", "dev"))
 _NUMBER_RULES = (
@@ -80,15 +83,26 @@ def _per_label(examples: list[Example], predicted: list[list[tuple[int, int, str
     return out
 
 
-def run_one(scheme: str, split: str, eval_dir: Path) -> list[dict[str, Any]]:
+def run_one(
+    scheme: str, split: str, eval_dir: Path, baseline_dir: Path | None = None
+) -> list[dict[str, Any]]:
     examples = read_split(scheme, split, eval_dir)  # type: ignore[arg-type]
     parser = default_parser(scheme)  # type: ignore[arg-type]
     parser.parse(examples[0].text)  # load the model before timing
-    results = []
-    for name, fn in (
+    parsers: list[tuple[str, Any]] = [
         ("citytwin", lambda t: _labelled(parser.parse(t).elements, scheme)),
         ("dictionary baseline", lambda t: _relabel(dictionary_baseline(t), scheme)),
-    ):
+    ]
+    old_path = baseline_dir / f"{scheme}.crfsuite" if baseline_dir else None
+    if old_path is not None and old_path.exists():
+        old = AddressParser(CrfModel(old_path), admin_lexicon())
+        old.parse(examples[0].text)
+        parsers.append(
+            (f"baseline model {baseline_dir}", lambda t: _labelled(old.parse(t).elements, scheme))
+        )
+    results = []
+    trained_on = str(parser.model.meta.get("training_data", {}).get("split", "train"))
+    for name, fn in parsers:
         started = time.perf_counter()
         predicted = [fn(e.text) for e in examples]
         seconds = time.perf_counter() - started
@@ -99,6 +113,7 @@ def run_one(scheme: str, split: str, eval_dir: Path) -> list[dict[str, Any]]:
                 "split": split,
                 "parser": name,
                 "examples": len(examples),
+                "split_in_training": name == "citytwin" and split in trained_on.split("+"),
                 "precision": round(s.precision, 4),
                 "recall": round(s.recall, 4),
                 "f1": round(s.f1, 4),
@@ -126,6 +141,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "parse.json")
+    ap.add_argument(
+        "--baseline-models",
+        type=Path,
+        help="a folder of earlier models (<scheme>.crfsuite + .json): scored and timed beside "
+        "the shipped ones in the same run",
+    )
     args = ap.parse_args()
     results: list[dict[str, Any]] = []
     skipped = []
@@ -135,20 +156,33 @@ def main() -> None:
             skipped.append(f"{scheme} {split}: {path} not found")
             print(f"skipped {scheme} {split}: {path} not found")
             continue
-        for r in run_one(scheme, split, args.eval_dir):
+        rows = run_one(scheme, split, args.eval_dir, args.baseline_models)
+        for r in rows:
             results.append(r)
+            speed = r["addresses_per_second"] / rows[0]["addresses_per_second"]
             print(
-                f"{r['corpus']:5} {r['split']:4} {r['parser']:20} F1 {r['f1'] * 100:5.2f} "
+                f"{r['corpus']:5} {r['split']:4} {r['parser'][:28]:28} F1 {r['f1'] * 100:5.2f} "
                 f"(P {r['precision'] * 100:5.2f} R {r['recall'] * 100:5.2f}) "
-                f"{r['addresses_per_second']:>7,}/s"
+                f"{r['addresses_per_second']:>7,}/s (x{speed:.2f})"
+                + (
+                    "  [this split is in the model's training data]"
+                    if r["split_in_training"]
+                    else ""
+                )
             )
     models = {}
     for scheme in ("ccks", "naacl"):
         meta = json.loads((MODEL_DIR / f"{scheme}.json").read_text(encoding="utf-8"))
-        models[scheme] = {k: meta.get(k) for k in ("trained_at", "model_bytes", "dev", "params")}
+        keys = ("trained_at", "model_bytes", "dev", "params", "feature_groups", "training_data")
+        models[scheme] = {k: meta.get(k) for k in keys}
     report = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+        },
+        "baseline_models": str(args.baseline_models) if args.baseline_models else None,
         "models": models,
         "results": results,
         "skipped": skipped,

@@ -15,6 +15,7 @@ groups, training data, scores). :meth:`CrfModel.load` reads a shipped model from
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import re
 import zlib
@@ -45,12 +46,16 @@ FEATURE_GROUPS: tuple[str, ...] = (
     "number",
     "context",
     "spans",
+    "ccks",
     "stack",
 )
 #: The file beside a model that holds its span lexicon (``ccks.spans.tsv.gz``).
 SPANS_SUFFIX = ".spans.tsv.gz"
 #: The file beside a stacked model that holds its first stage (``ccks.first.crfsuite``).
 FIRST_SUFFIX = ".first.crfsuite"
+#: The model whose tags the ``ccks`` group reads: the CCKS 2021 model, beside the model that
+#: uses it (or in :data:`MODEL_DIR`).
+GUIDE_FILE = "ccks.crfsuite"
 
 #: Characters that end an address element: the "next/previous suffix" features look for them.
 SUFFIX_CHARS = frozenset("省市区县镇乡街道路号栋幢座楼层室单元村组社弄巷里园苑城厦场店司院馆站期")
@@ -183,6 +188,38 @@ def stack_features(tags: Sequence[str], out: list[list[str]]) -> None:
         ]
         if i == end - 1 and f"sb={label}" not in seen:
             seen.append(f"sb={label}")
+
+
+def guide_features(tags: Sequence[str], out: list[list[str]]) -> None:
+    """Add another corpus's model's tags to the features (the ``ccks`` group), in place.
+
+    The CCKS 2021 model was trained on a second corpus of 8,856 addresses with its own
+    conventions: its tag at -1…+1, the pair at 0/+1, and the label and length of its span
+    around the character and the labels of the spans before and after it tell the NAACL
+    model what the other annotators would have said.
+
+    Examples
+    --------
+    >>> out = [[], [], []]
+    >>> guide_features(["B-road", "E-road", "S-roadno"], out)
+    >>> "x0=E-road" in out[1], "xl=road2" in out[1], "xn=roadno" in out[1], "xq=road" in out[2]
+    (True, True, True, True)
+    """
+    padded = ["^", *tags, "$"]
+    for i in range(len(tags)):
+        out[i] += [
+            "x0=" + padded[i + 1],
+            "x-1=" + padded[i],
+            "x1=" + padded[i + 2],
+            f"x01={padded[i + 1]}|{padded[i + 2]}",
+        ]
+    spans = tags_to_spans(tags)
+    for k, (start, end, label) in enumerate(spans):
+        before = spans[k - 1][2] if k else "^"
+        after = spans[k + 1][2] if k + 1 < len(spans) else "$"
+        marks = [f"xl={label}{min(end - start, 9)}", "xq=" + before, "xn=" + after]
+        for i in range(start, end):
+            out[i] += marks
 
 
 def _window(p: list[str], j: int) -> list[str]:
@@ -524,6 +561,11 @@ class CrfModel:
         self.spans: SpanLexicon | None = None
         if "spans" in self.groups:
             self.spans = SpanLexicon.load(_beside(path, SPANS_SUFFIX, "span lexicon"))
+        self._guide: CrfModel | None = None
+        self._guide_reuses = False
+        if "ccks" in self.groups:
+            self._guide = _guide_for(path, self.meta, self.gazetteer)
+            self._guide_reuses = set(self._guide.groups) <= set(self.groups) - _NOT_SHARED
         self._first = None
         if "stack" in self.groups:
             self._first = pycrfsuite.Tagger()
@@ -545,10 +587,57 @@ class CrfModel:
         if not text:
             return []
         features = self.features(text)
+        if self._guide is not None:
+            guide = self._guide
+            said = guide.tag_features(features) if self._guide_reuses else guide.tag(text)
+            guide_features(said, features)
         if self._first is not None:
             stack_features(self._first.tag(features), features)
         tags: list[str] = self._tagger.tag(features)
         return tags
+
+    def tag_features(self, features: list[list[str]]) -> list[str]:
+        """Tag features already computed (a model without ``ccks`` or ``stack`` groups).
+
+        Features of groups the model was not trained with are ignored by CRFsuite, so a
+        model that guides another can read the other model's features.
+        """
+        tags: list[str] = self._tagger.tag(features)
+        return tags
+
+
+#: Groups whose features depend on more than the text: a guide never reads them.
+_NOT_SHARED = frozenset({"spans", "ccks", "stack"})
+
+
+def file_digest(path: Path) -> str:
+    """Return the SHA-256 of a file (how a model names the guide it was trained with)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def guide_path(path: Path) -> Path:
+    """Return the guide model of the model at ``path``: beside it, else the shipped one."""
+    beside = path.parent / GUIDE_FILE
+    return beside if beside.exists() else MODEL_DIR / GUIDE_FILE
+
+
+def _guide_for(path: Path, meta: dict[str, Any], gazetteer: MemoryLexicon) -> CrfModel:
+    """Load the guide of a ``ccks``-group model, refusing one it was not trained with."""
+    guide = guide_path(path)
+    if not guide.exists():
+        raise ConfigError(
+            f"the parser model's guide {guide} is missing: run python -m geocode.train"
+        )
+    expected = (meta.get("guide") or {}).get("sha256")
+    if expected != file_digest(guide):
+        raise ConfigError(
+            f"the parser model {path.name} was trained with another {guide.name}: "
+            "run python -m geocode.train naacl"
+        )
+    model = CrfModel(guide, gazetteer)
+    if "ccks" in model.groups:
+        raise ConfigError(f"the guide {guide.name} is itself guided: run python -m geocode.train")
+    return model
 
 
 def _beside(path: Path, suffix: str, what: str) -> Path:
