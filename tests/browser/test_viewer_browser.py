@@ -50,6 +50,15 @@ JOIN twin.block_counts AS c ON c.code = b.code
 ORDER BY b.height_m DESC, b.code
 LIMIT 1
 """
+#: The building a placement under review is corrected to, picked on the map: the tallest of
+#: another grid (its roof, from straight above, cannot be hidden by another).
+_OTHER = """
+SELECT b.code, ST_X(p), ST_Y(p), b.height_m
+FROM twin.building AS b CROSS JOIN LATERAL ST_PointOnSurface(b.footprint) AS p
+WHERE left(b.code, 14) <> left(%s, 14)
+ORDER BY b.height_m DESC, b.code
+LIMIT 1
+"""
 #: Another building to search for by a nickname of its address (e.g. 宝民工业区1号楼).
 _SEARCHED = """
 SELECT a.code, al.text, ST_X(a.geom), ST_Y(a.geom)
@@ -69,7 +78,8 @@ def facts(placed_street_url: str, tmp_path_factory: pytest.TempPathFactory) -> d
         assert row is not None
         code, lon, lat, height, address, people, floor = row
         searched = conn.execute(_SEARCHED, (code,)).fetchone()
-        assert searched is not None
+        other = conn.execute(_OTHER, (code,)).fetchone()
+        assert searched is not None and other is not None
         rooms = {r[0] for r in conn.execute(
             "SELECT code FROM twin.room WHERE building_code = %s AND floor_no = %s",
             (code, floor))}  # fmt: skip
@@ -90,6 +100,7 @@ def facts(placed_street_url: str, tmp_path_factory: pytest.TempPathFactory) -> d
         "rooms": rooms, "names": names, "community_people": community[0], "grids": grids,
         "target": {"code": code, "lon": lon, "lat": lat, "height": height, "floor": floor},
         "search": dict(zip(("code", "text", "lon", "lat"), searched, strict=True)),
+        "other": dict(zip(("code", "lon", "lat", "height"), other, strict=True)),
     }  # fmt: skip
 
 
@@ -127,6 +138,7 @@ def _run(
             "canary": "http://canary.invalid/ping",
             "search": facts["search"],
             "target": facts["target"],
+            "other": facts["other"],
             **opts,
         },
     )
@@ -235,23 +247,34 @@ def test_a_planner_types_a_key_and_sees_counts_but_no_records(
     assert any(row["value"] == "withheld" for row in rows.values())
 
 
+#: What a review may change of a placement (restored after the test).
+_PATH = ("district_code, street_code, community_code, grid_code, building_code, floor_no, "
+         "room_code, address_code, method, confidence")  # fmt: skip
+
+
 @pytest.fixture
 def pending(facts: dict[str, Any]) -> Iterator[list[int]]:
-    """Three placements of people in the target building put back in the review queue."""
+    """Three placements of people in the target building put back in the review queue; their
+    paths, review and any alias a correction taught restored afterwards."""
     with contextlib.closing(connect(facts["url"])) as conn:
         ids = [r[0] for r in conn.execute(
             "UPDATE twin.placement SET band = 'review', review_status = 'pending' WHERE id IN "
             "(SELECT id FROM twin.placement WHERE record_kind = 'person' AND building_code = %s "
             "AND review_status IS NULL ORDER BY id LIMIT 3) RETURNING id",
             (facts["target"]["code"],))]  # fmt: skip
+        saved = conn.execute(
+            f"CREATE TEMP TABLE saved_paths AS SELECT id, {_PATH} FROM twin.placement "
+            "WHERE id = ANY(%s)", (ids,))  # fmt: skip
+        last_alias = conn.execute("SELECT coalesce(max(id), 0) FROM twin.address_alias").fetchone()
         conn.commit()
-        assert len(ids) == 3
+        assert len(ids) == 3 and saved.rowcount == 3 and last_alias is not None
         yield sorted(ids)
         conn.execute(
-            "UPDATE twin.placement SET band = 'accept', review_status = NULL, "
-            "reviewed_at = NULL, reviewed_by = NULL WHERE id = ANY(%s)",
-            (ids,),
-        )
+            f"UPDATE twin.placement p SET ({_PATH}) = (SELECT {_PATH} FROM saved_paths s "
+            "WHERE s.id = p.id), band = 'accept', review_status = NULL, reviewed_at = NULL, "
+            "reviewed_by = NULL WHERE p.id = ANY(%s)", (ids,))  # fmt: skip
+        conn.execute("DELETE FROM twin.address_alias WHERE kind = 'correction' AND id > %s",
+                     last_alias)  # fmt: skip
         conn.commit()
 
 
@@ -272,8 +295,9 @@ def _counts(url: str, level: str) -> dict[str, tuple[int, int, int]]:
 def test_review_queue_thematic_map_and_services(
     base: str, facts: dict[str, Any], tmp_path: Path, pending: list[int]
 ) -> None:
-    r = _run(base, facts, tmp_path, "admin", steps=["load", "review", "thematic", "services"],
-             records=True, suffix="", reviewPageSize=2)  # fmt: skip
+    steps = ["load", "review", "reviewPick", "thematic", "services"]
+    r = _run(base, facts, tmp_path, "admin", steps=steps, records=True, suffix="",
+             reviewPageSize=2)  # fmt: skip
     # Review, two placements a page: the three pending placements (oldest first) on two pages,
     # the next page and back; the first shown on the map (its building selected) and
     # confirmed: out of the queue (the page fetched again), and confirmed in the database.
@@ -286,11 +310,24 @@ def test_review_queue_thematic_map_and_services(
     assert r["reviewed"] == [{"id": pending[0], "status": "confirmed"}]
     assert r["reviewAfter"] == pending[1:] and str(pending[0]) in r["reviewMessage"]
     assert r["reviewPagerShown"] is False  # two left: one page
+    # The next one corrected on the map: pick mode, a real click on another grid's tallest
+    # building fills its code, 更正 sends it; it leaves the queue.
+    other = facts["other"]["code"]
+    assert r["pickStarted"] == {"picking": pending[1], "pressed": "true"}
+    assert r["picked"] == {"id": pending[1], "kind": "building", "code": other}
+    assert r["pickedInput"] == other and other in r["pickedHint"]
+    assert r["reviewedAfterPick"][-1] == {"id": pending[1], "status": "corrected"}
+    assert r["reviewAfterPick"] == pending[2:] and r["pickingAfter"] is None
     with contextlib.closing(connect(facts["url"])) as conn:
-        status = dict(conn.execute(
-            "SELECT id, review_status FROM twin.placement WHERE id = ANY(%s)", (pending,)
-        ).fetchall())  # fmt: skip
-    assert status == {pending[0]: "confirmed", pending[1]: "pending", pending[2]: "pending"}
+        rows = {row[0]: row[1:] for row in conn.execute(
+            "SELECT id, review_status, building_code, grid_code, method FROM twin.placement "
+            "WHERE id = ANY(%s)", (pending,))}  # fmt: skip
+    target = facts["target"]["code"]
+    assert rows == {
+        pending[0]: ("confirmed", target, target[:14], rows[pending[0]][3]),
+        pending[1]: ("corrected", other, other[:14], "manual"),
+        pending[2]: ("pending", target, target[:14], rows[pending[2]][3]),
+    }
     # Thematic map: every community with people listed with its people, filled on the map.
     communities = _counts(facts["url"], "community")
     th = r["thematic"]
@@ -355,4 +392,10 @@ def test_bim_models_and_point_clouds(
     # Point size and colouring by class; the BIM model hidden and shown again.
     assert r["pointStyle"] == {"size": 6, "colours": {"2": "#a1887f", "6": "#e53935"}}
     assert r["bimHidden"] is True and r["bimShownAgain"] is True
+    # While the BIM model linked to the target building is shown, the city's extruded building
+    # of that code is hidden (the tileset style's show condition); shown again without it.
+    code = facts["target"]["code"]
+    assert r["replaced"] == [code] and r["replacedWithoutModel"] == []
+    assert r["buildingWithModel"] is False and r["buildingWithModelAgain"] is False
+    assert r["buildingWithoutModel"] is True
     assert r["modelsEnglish"] == "BIM models and point clouds"

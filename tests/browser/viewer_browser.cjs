@@ -5,7 +5,8 @@
 // to prove the request log works), search {text, code} (typed into the search box, and the
 // building it must find), target {code, lon, lat, height, floor} (a building clicked from
 // straight above, and a floor of it to open), steps (which of load, search, click, floor,
-// breadcrumb, language, review, thematic, services, models to run, in order), reviewPageSize
+// breadcrumb, language, review, reviewPick, thematic, services, models to run, in order),
+// other {code, lon, lat, height} (the building a correction is picked at), reviewPageSize
 // (the review queue's page size, to page through it), records (whether the key may see records), suffix
 // (added to the names of the screenshots of load and click), typeKey (a key to type into the
 // page's prompt: the url then has none).
@@ -206,6 +207,40 @@ STEPS.review = async (page, opts, result, shot) => {
   await shot("review-confirmed");
 };
 
+// A correction picked on the map: the first card's pick mode, a real click on another building
+// from straight above (opts.other) fills its code, 更正 sends it and the card leaves the queue.
+STEPS.reviewPick = async (page, opts, result, shot) => {
+  const card = "#review-list li:first-child";
+  const ids = () => page.$$eval("#review-list li", (ls) => ls.map((l) => Number(l.dataset.id)));
+  await page.evaluate(() => window.twinApp.inspector.card && window.twinApp.inspector.close());
+  await page.click(`${card} button[data-action="pick"]`);
+  result.pickStarted = await page.evaluate((sel) => ({
+    picking: window.twinApp.state.picking,
+    pressed: document.querySelector(`${sel} button[data-action="pick"]`).getAttribute("aria-pressed"),
+  }), card);
+  const o = opts.other;
+  await page.evaluate(({ lon, lat, height }) => window.twinApp.lookAt(lon, lat, height, 220, -89.5), o);
+  await settle(page);
+  const at = await page.evaluate(({ lon, lat, height }) => window.twinApp.toWindow(lon, lat, height), o);
+  await page.mouse.click(at.x, at.y);
+  await page.waitForFunction(() => Boolean(window.twinApp.state.picked), null, { timeout: 10000 });
+  result.picked = await page.evaluate(() => {
+    const p = window.twinApp.state.picked;
+    return { id: p.id, kind: p.kind, code: p.code };
+  });
+  result.pickedInput = await page.inputValue(`${card} .rv-tools input`);
+  result.pickedHint = await page.textContent(`${card} [data-field=pick]`);
+  await pause(page, 300);
+  await shot("review-pick");
+  const before = await page.evaluate(() => (window.twinApp.state.reviewed || []).length);
+  await page.click(`${card} button[data-action="correct"]`);
+  await page.waitForFunction((n) => (window.twinApp.state.reviewed || []).length > n, before, { timeout: 10000 });
+  result.reviewedAfterPick = await page.evaluate(() => window.twinApp.state.reviewed);
+  result.reviewAfterPick = await ids();
+  result.pickingAfter = await page.evaluate(() => window.twinApp.state.picking);
+  await shot("review-corrected");
+};
+
 // Imported BIM models and point clouds: listed in the layers tab, each flown to and its tiles
 // loaded; a click on the BIM model names its element; point size and colouring; hidden, shown.
 STEPS.models = async (page, opts, result, shot) => {
@@ -256,10 +291,21 @@ STEPS.models = async (page, opts, result, shot) => {
   });
   const bim = result.models.find((m) => m.kind === "bim").path;
   const shown = (path) => page.evaluate((p) => window.twinApp.models.tilesets[p].show, path);
+  // The city's extruded building of the BIM model's code: hidden while the model is shown.
+  const building = async () => {
+    await settle(page);
+    return page.evaluate((code) => window.twinApp.buildingShown(code), opts.target.code);
+  };
+  result.replaced = await page.evaluate(() => window.twinApp.state.replaced);
+  result.buildingWithModel = await building();
   await page.uncheck(`#model-list li[data-path="${bim}"] input`);
   result.bimHidden = !(await shown(bim));
+  result.buildingWithoutModel = await building();
+  result.replacedWithoutModel = await page.evaluate(() => window.twinApp.state.replaced);
+  await shot("model-bim-hidden");
   await page.check(`#model-list li[data-path="${bim}"] input`);
   result.bimShownAgain = await shown(bim);
+  result.buildingWithModelAgain = await building();
   result.modelTiles = await page.evaluate(() => window.twinApp.models.tilesLoaded);
   await page.click('#lang button[data-lang="en"]');
   result.modelsEnglish = await page.textContent("#models h3");

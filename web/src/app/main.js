@@ -44,6 +44,7 @@ const state = {
   inspecting: null,
   selected: null,
   hidden: null,
+  replaced: [],
   errors: [],
   searches: 0,
   lastSearch: null,
@@ -64,7 +65,11 @@ const streets = new StreetLayer(map, state);
 
 function restyle() {
   if (map.tileset) {
-    map.tileset.style = buildingStyle(state.stat, { selected: state.selected, hidden: state.hidden });
+    map.tileset.style = buildingStyle(state.stat, {
+      selected: state.selected,
+      hidden: state.hidden,
+      replaced: state.replaced,
+    });
   }
   $("legend-title").textContent = t(`stat.${state.stat}`);
   $("legend-rows").replaceChildren(
@@ -125,7 +130,8 @@ const review = new ReviewPanel({
   onBuilding: (code) => selectBuilding(code, { fly: true }),
   onUnit: showUnit,
 });
-const models = new ModelLayer({ root: $("panel-layers"), map, state });
+// A shown BIM model linked to a building stands in for the city's extruded building.
+const models = new ModelLayer({ root: $("panel-layers"), map, state, onReplaced: () => restyle() });
 const thematic = new ThematicPanel({ root: $("panel-thematic"), map, state, communities, onUnit: showUnit });
 const services = new ServicesPanel({ root: $("panel-services"), map, state, communities, onUnit: showUnit });
 // A PMTiles archive from this computer, drawn without the server ("打开离线包").
@@ -258,6 +264,9 @@ function setupPicking() {
     const hit = map.pickAt(click.position.x, click.position.y);
     state.lastPick = hit;
     if (!hit) return;
+    // The review queue picking a correction: a building, room or model fills its code (and
+    // is then shown as usual: a building inspected, so that a floor's rooms can be picked).
+    review.pick(hit);
     if (hit.kind === "building") {
       selectBuilding(String(hit.properties.code)).catch((err) => state.showError(err));
     } else if (hit.kind === "room") {
@@ -420,7 +429,26 @@ function whenLoaded(timeoutMs = 60000) {
   );
 }
 
+/**
+ * Whether the city's building of a code is drawn: true, false (hidden by the style), or null
+ * when no loaded tile holds it.
+ */
+function buildingShown(code) {
+  const tiles = map.tileset ? [map.tileset.root] : [];
+  while (tiles.length) {
+    const tile = tiles.pop();
+    tiles.push(...tile.children);
+    const content = tile.contentReady ? tile.content : null;
+    for (let i = 0; content && i < content.featuresLength; i += 1) {
+      const feature = content.getFeature(i);
+      if (String(feature.getProperty("code")) === code) return feature.show;
+    }
+  }
+  return null;
+}
+
 window.twinApp = {
+  buildingShown,
   state,
   ready,
   whenLoaded,

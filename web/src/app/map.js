@@ -323,7 +323,8 @@ export class TwinMap {
 
   /**
    * What is under a window point: {kind: "building", properties} (the city tileset),
-   * {kind: "model", properties, path} (an imported model), {kind: "room", ...} or null.
+   * {kind: "model", properties, path, building} (an imported model, the building it is linked
+   * to or null), {kind: "room", ...} or null.
    */
   pickAt(x, y) {
     const picked = this.scene.pick(new Cartesian2(x, y));
@@ -334,7 +335,8 @@ export class TwinMap {
         properties[name] = typeof value === "bigint" ? Number(value) : value;
       }
       if (picked.tileset !== this.tileset) {
-        return { kind: "model", properties, path: picked.tileset.twinModel && picked.tileset.twinModel.path };
+        const model = picked.tileset.twinModel || {};
+        return { kind: "model", properties, path: model.path, building: model.building || null };
       }
       return { kind: "building", properties };
     }

@@ -3,7 +3,9 @@
 // Cesium3DTileset of its own, added once the city's buildings are drawn (their first drawing
 // comes first); each can be shown or hidden and flown to. Point clouds take a point size and a
 // colouring: the file's colours, by ASPRS class, or one colour. A click on a model's element
-// or point shows what it is (IFC type, name, storey; a point's class).
+// or point shows what it is (IFC type, name, storey; a point's class). While a model linked to a
+// building (a BIM model of one of the city's buildings) is shown, the city's extruded building
+// of that code is hidden (`onReplaced` gets the codes: the city tileset's style hides them).
 // The list is a section of the layers tab, made here.
 
 import {
@@ -75,9 +77,10 @@ export function pointStyle(colouring) {
 }
 
 export class ModelLayer {
-  constructor({ root, map, state }) {
+  constructor({ root, map, state, onReplaced = () => {} }) {
     this.map = map;
     this.state = state;
+    this.onReplaced = onReplaced;
     this.models = [];
     /** path → Cesium3DTileset, and path → tiles loaded so far. */
     this.tilesets = {};
@@ -157,7 +160,21 @@ export class ModelLayer {
     tileset.twinModel = m;
     this.tilesets[m.path] = tileset;
     this.map.scene.primitives.add(tileset);
+    this.replacedChanged();
     this.map.scene.requestRender();
+  }
+
+  /** The codes of the buildings whose linked model is in the scene and shown. */
+  replaced() {
+    return Object.values(this.tilesets)
+      .filter((ts) => ts.show && ts.twinModel.building)
+      .map((ts) => ts.twinModel.building)
+      .sort();
+  }
+
+  replacedChanged() {
+    this.state.replaced = this.replaced();
+    this.onReplaced(this.state.replaced);
   }
 
   clouds() {
@@ -181,6 +198,7 @@ export class ModelLayer {
   setShown(path, on) {
     const ts = this.tilesets[path];
     if (ts) ts.show = on;
+    this.replacedChanged();
     this.map.scene.requestRender();
   }
 

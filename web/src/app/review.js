@@ -4,6 +4,10 @@
 // The queue comes a page at a time (limit/offset; the server answers the total), with
 // previous/next buttons. Keys without the `records` permission (planners) get a note instead:
 // the queue holds people's records.
+// A correction's code can be picked on the map: **地图选取** starts the pick mode for one card;
+// a click on a building (or, its floor opened in the inspector, on a room; or on a BIM model's
+// space or the model of a building) fills the card's code; **更正** sends it; Esc or the button
+// again ends the mode.
 
 import { getJson, postJson } from "./api.js";
 import { t } from "./i18n.js";
@@ -23,11 +27,17 @@ export class ReviewPanel {
     this.pageSize = PAGE;
     this.loaded = false;
     this.message = "";
+    /** The card picking its code on the map: {id, code, kind, label}, or null. */
+    this.picking = null;
+    this.codeInputs = {};
     this.$ = (sel) => root.querySelector(sel);
     const reload = () => this.load().catch((err) => state.showError(err));
     this.$("#review-refresh").addEventListener("click", reload);
     this.$("#review-here").addEventListener("change", reload);
     this.pager = this.makePager();
+    document.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape" && this.picking) this.stopPicking();
+    });
   }
 
   /** The pager under the list: previous, "from–to / total", next. */
@@ -83,6 +93,7 @@ export class ReviewPanel {
       page = await fetchPage(at);
     }
     this.items = page.items;
+    if (this.picking && !this.items.some((item) => item.id === this.picking.id)) this.stopPicking();
     this.total = page.total;
     this.offset = at;
     this.render();
@@ -100,6 +111,7 @@ export class ReviewPanel {
       return;
     }
     this.$("#review-summary").textContent = this.message || t("review.count", { n: this.total });
+    this.codeInputs = {};
     list.replaceChildren(...this.items.map((item) => this.card(item)));
     for (const b of [prev, next]) b.textContent = t(b.dataset.label);
     prev.disabled = this.offset === 0;
@@ -145,15 +157,29 @@ export class ReviewPanel {
     code.type = "text";
     code.size = 12;
     code.placeholder = t("review.code");
-    code.value = item.building_code || "";
+    const picked = this.picking && this.picking.id === item.id ? this.picking : null;
+    code.value = (picked && picked.code) || item.building_code || "";
+    this.codeInputs[item.id] = code;
+    const pick = button("review.pick", "pick");
+    pick.setAttribute("aria-pressed", String(Boolean(picked)));
+    pick.title = t("review.pickHint");
     const correct = button("review.correct", "correct");
     locate.addEventListener("click", () => this.locate(item).catch((err) => this.state.showError(err)));
     confirm.addEventListener("click", () => this.decide(item, { action: "confirm" }));
     correct.addEventListener("click", () =>
       this.decide(item, { action: "correct", code: code.value.trim() }),
     );
-    tools.append(locate, confirm, code, correct);
+    pick.addEventListener("click", () => (picked ? this.stopPicking() : this.startPicking(item)));
+    tools.append(locate, confirm, code, pick, correct);
     li.append(head, given, placed, tools);
+    if (picked) {
+      li.classList.add("picking");
+      const hint = document.createElement("div");
+      hint.className = "rv-line rv-pick";
+      hint.dataset.field = "pick";
+      hint.textContent = picked.code ? t("review.picked", { what: picked.label }) : t("review.pickHint");
+      li.append(hint);
+    }
     li.addEventListener("click", (ev) => {
       if (ev.target === li || ev.target.closest(".rv-head, .rv-line")) {
         this.locate(item).catch((err) => this.state.showError(err));
@@ -192,6 +218,46 @@ export class ReviewPanel {
     this.state.flights += 1;
   }
 
+  /** Start picking the right building or room of a placement on the map (one card at a time). */
+  startPicking(item) {
+    this.picking = { id: item.id, code: null, kind: null, label: "" };
+    this.state.picking = item.id;
+    document.body.classList.add("picking");
+    this.render();
+  }
+
+  stopPicking() {
+    this.picking = null;
+    this.state.picking = null;
+    document.body.classList.remove("picking");
+    this.render();
+  }
+
+  /**
+   * A click on the map while picking: a building, a room or a BIM model (its space's room, or
+   * the building it is linked to) fills the card's code. Returns whether it was taken.
+   */
+  pick(hit) {
+    if (!this.picking || !hit) return false;
+    const p = hit.properties || hit;
+    let choice = null;
+    if (hit.kind === "building" && p.code) {
+      choice = { kind: "building", code: String(p.code), label: t("review.pickedBuilding", { code: p.code }) };
+    } else if ((hit.kind === "room" || hit.kind === "model") && p.room_code) {
+      const label = t("review.pickedRoom", { room: p.room_no || "", code: p.room_code });
+      choice = { kind: "room", code: String(p.room_code), label };
+    } else if (hit.kind === "model" && hit.building) {
+      choice = { kind: "building", code: hit.building, label: t("review.pickedBuilding", { code: hit.building }) };
+    }
+    if (!choice) return false;
+    Object.assign(this.picking, choice);
+    this.state.picked = { id: this.picking.id, ...choice };
+    const input = this.codeInputs[this.picking.id];
+    if (input) input.value = choice.code;
+    this.render();
+    return true;
+  }
+
   /** Confirm or correct one placement; on success it leaves the queue (the page is fetched again). */
   async decide(item, body) {
     let decided = null;
@@ -199,6 +265,7 @@ export class ReviewPanel {
       if (body.action === "correct" && !body.code) throw new Error(t("review.needCode"));
       const done = await postJson(`/api/v1/review/${item.id}`, body);
       decided = { id: item.id, status: done.review_status };
+      if (this.picking && this.picking.id === item.id) this.stopPicking();
       this.message = t(`review.done.${done.review_status}`, { id: item.id });
       this.map.markPoint(null);
       await this.load({ offset: this.offset });

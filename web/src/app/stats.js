@@ -59,13 +59,15 @@ function conditions(name, alpha = 1) {
 /**
  * The tileset style: colour by statistic, the selected building highlighted; while a building
  * is opened floor by floor it is hidden and the others are see-through, so nothing hides it.
+ * The buildings in `replaced` (those whose linked BIM model is shown) are hidden too.
  */
-export function buildingStyle(name, { selected = null, hidden = null } = {}) {
+export function buildingStyle(name, { selected = null, hidden = null, replaced = [] } = {}) {
   const rules = conditions(name, hidden ? 0.25 : 1);
   if (selected) rules.unshift([`\${code} === ${quote(selected)}`, `color('${SELECTED}')`]);
+  const gone = [...new Set([hidden, ...replaced].filter(Boolean))];
   return new Cesium3DTileStyle({
     color: { conditions: rules },
-    show: hidden ? `\${code} !== ${quote(hidden)}` : "true",
+    show: gone.length ? gone.map((c) => `\${code} !== ${quote(c)}`).join(" && ") : "true",
   });
 }
 
