@@ -37,9 +37,12 @@ import {
   VerticalOrigin,
 } from "@cesium/engine";
 import { authHeaders } from "./api.js";
+import { useComputedBrdfTable } from "./brdf.js";
 
 // No default token: any attempt to reach ion fails here instead of calling out.
 Ion.defaultAccessToken = "";
+// The models' BRDF lookup table from the page, not rendered by the scene (seconds on a CPU).
+useComputedBrdfTable();
 
 /**
  * Fetch the content of a tileset's first tiles (the shallowest with content, at most `most`)
