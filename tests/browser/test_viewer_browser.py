@@ -166,9 +166,8 @@ def test_viewer_search_inspector_floors_breadcrumb_and_language(
             f"\nviewer load on localhost: app ready in {r['readyMs']} ms, buildings drawn in "
             f"{r['loadedMs']} ms (headless Chromium, WebGL on the CPU); screenshots: {ARTEFACTS}"
             f"\nmarks (ms since navigation): {r['timings']}"
-            f"\nlongest main-thread task (without a GPU: the wait for the GPU process to run the "
-            f"first frame with the city model): {max(r['longTasks'], key=lambda t: t[1])} "
-            "[start, ms]"
+            f"\nlongest main-thread task (without a GPU: a frame waiting for the GPU process): "
+            f"{max(r['longTasks'], key=lambda t: t[1])} [start, ms]"
         )
     # Loaded through / (the key left the address bar), Chinese by default.
     assert r["location"] == "/viewer/app/index.html" and r["webgl2"] is True

@@ -21,6 +21,10 @@ import {
   ScreenSpaceEventHandler,
   ScreenSpaceEventType,
 } from "@cesium/engine";
+import { useComputedBrdfTable } from "./app/brdf.js";
+
+// The models' BRDF lookup table from the page, not rendered by the scene (seconds on a CPU).
+useComputedBrdfTable();
 
 const params = new URLSearchParams(window.location.search);
 const tilesetUrl = params.get("tileset") || "/3dtiles/city/tileset.json";
