@@ -88,6 +88,11 @@ export class TwinMap {
       msaaSamples: 1,
       requestRenderMode: true,
       maximumRenderTimeChange: Infinity,
+      // Translucent things (the thematic fills, the see-through buildings around an opened
+      // floor, labels' edges) sorted back to front instead: order-independent translucency
+      // adds passes to every frame (without a GPU the first view's buildings came 0.1 – 1 s
+      // later with it).
+      orderIndependentTranslucency: false,
     });
     this.scene = this.widget.scene;
     this.camera = this.widget.camera;
