@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 #: Changes whenever the glb layout changes, so that an upgrade rewrites every tile.
-BUILDER_VERSION = "citymodel-1"
+BUILDER_VERSION = "citymodel-2"
 #: Below this many buildings to write, one process is faster than starting workers.
 _PARALLEL_MIN = 20_000
 _TABLE: BuildingTable | None = None

@@ -6,7 +6,10 @@ rewrite only the tiles whose buildings changed. A cell with more than ``max_feat
 buildings keeps its ``max_features`` most *prominent* ones (the tallest or widest, what a city
 view shows) and passes the rest to its four children (``refine: ADD``). A tile's geometric error
 is the prominence of the largest building left to its descendants: the error a viewer makes by
-not opening it. Leaves have error 0.
+not opening it. Leaves have error 0. A tile without content (above :data:`MIN_CONTENT_LEVEL`)
+has at least the diagonal of its region: not opening it leaves the whole region empty, so a
+viewer opens it whenever the region is in view, down to the first buildings (with only the
+prominence, a district seen whole showed no building at all).
 """
 
 from __future__ import annotations
@@ -159,5 +162,12 @@ def _fill(node: TileNode, table: BuildingTable, weight: NDArray[np.float64]) -> 
         w, s, e, n = min(w, cw), min(s, cs), max(e, ce), max(n, cn)
         lo, hi = min(lo, clo), max(hi, chi)
     node.region = (float(w), float(s), float(e), float(n), lo, hi)
-    node.geometric_error = round(below, 2)
+    node.geometric_error = round(below if len(node.rows) else max(below, diagonal_m(node)), 2)
     return max(below, float(weight[node.rows].max(initial=0.0)))
+
+
+def diagonal_m(node: TileNode) -> float:
+    """Return the diagonal of a tile's region in metres (ground and height)."""
+    w, s, e, n, lo, hi = node.region
+    dx = (e - w) * M_PER_DEG * np.cos(np.radians((s + n) / 2))
+    return float(np.sqrt(dx**2 + ((n - s) * M_PER_DEG) ** 2 + (hi - lo) ** 2))

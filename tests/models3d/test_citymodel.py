@@ -12,7 +12,7 @@ import shapely
 
 from models3d.buildings import Building, BuildingTable
 from models3d.errors import GeometryError, TilesetError
-from models3d.geodesy import ecef_to_geodetic
+from models3d.geodesy import M_PER_DEG, ecef_to_geodetic
 from models3d.tiles3d.citymodel import build_city_tileset
 from models3d.validate import check_tileset
 from tests.models3d.conftest import content_tiles, decode_table, glb_parts, synthetic_table
@@ -67,6 +67,14 @@ def test_geometric_error_shrinks_and_volumes_nest(tmp_path: Path, table: Buildin
     tiles = _tiles(json.loads(path.read_text()))
     assert any(t["geometricError"] == 0 for t in tiles)
     assert max(t["geometricError"] for t in tiles) > 10
+    # A tile without content opens whenever its region is in view: its error is at least
+    # the region's size (a district seen whole shows its first buildings, not nothing).
+    empty = [t for t in tiles if "content" not in t]
+    assert empty, "the tree has tiles above the first content level"
+    for t in empty:
+        w, s, e, n = np.degrees(t["boundingVolume"]["region"][:4])
+        width = (e - w) * M_PER_DEG * np.cos(np.radians((s + n) / 2))
+        assert t["geometricError"] >= max(width, (n - s) * M_PER_DEG) - 0.01
     counts = [
         len(glb_parts(path.parent / t["content"]["uri"])[2]["_FEATURE_ID_0"])
         for t in tiles

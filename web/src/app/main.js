@@ -3,7 +3,8 @@
 // no request leaves it.
 //
 // Query parameters: api_key (sent as "Authorization: Bearer"), lang (zh | en), tileset (URL
-// of a tileset.json, default /3dtiles/city/tileset.json), stat (the statistic to colour by).
+// of a tileset.json, default /3dtiles/city/tileset.json), stat (the statistic to colour by),
+// render=cesium (CesiumJS's own lighting table and translucency, to compare load times).
 // window.twinApp is the page's small test interface (tests/browser/).
 
 import { ScreenSpaceEventHandler, ScreenSpaceEventType } from "@cesium/engine";

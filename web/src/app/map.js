@@ -41,8 +41,11 @@ import { useComputedBrdfTable } from "./brdf.js";
 
 // No default token: any attempt to reach ion fails here instead of calling out.
 Ion.defaultAccessToken = "";
+// render=cesium (a query parameter, for comparing load times: bench/viewer.py) keeps
+// CesiumJS's own rendering: its BRDF table drawn by the scene, order-independent translucency.
+const CESIUM_RENDERING = new URLSearchParams(window.location.search).get("render") === "cesium";
 // The models' BRDF lookup table from the page, not rendered by the scene (seconds on a CPU).
-useComputedBrdfTable();
+if (!CESIUM_RENDERING) useComputedBrdfTable();
 
 /**
  * Fetch the content of a tileset's first tiles (the shallowest with content, at most `most`)
@@ -92,7 +95,7 @@ export class TwinMap {
       // floor, labels' edges) sorted back to front instead: order-independent translucency
       // adds passes to every frame (without a GPU the first view's buildings came 0.1 – 1 s
       // later with it).
-      orderIndependentTranslucency: false,
+      orderIndependentTranslucency: CESIUM_RENDERING,
     });
     this.scene = this.widget.scene;
     this.camera = this.widget.camera;
