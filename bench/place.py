@@ -27,12 +27,14 @@ Then end to end (``place_table``: checking, locating, storing records and placem
 count triggers), in records per second, per kind: people by address (the geocoder),
 companies by code, events by coordinates:
 
-- **new**: this tree's path (chunks of 20,000 checked ahead in a thread, points as arrays,
-  the stage as one COPY text, two geocoding processes forked once with each distinct address
-  matched once), on every record;
+- **new**: this tree's path (chunks of 20,000; the next chunk checked, geocoded by two
+  processes forked once, located and staged as COPY text in a thread on a second, reading
+  connection while one chunk is written; one statement per chunk after the COPY), on every
+  record;
 - **old**, the named baseline: the same tables through the code of commit :data:`OLD_REV`
-  (one geocoding process, chunks of 5,000, row tuples, a COPY row at a time), run in a
-  temporary checkout of it on the same database, on the first ``--old-rows`` rows of each;
+  (the same pool and chunks; five statements per chunk after the COPY, each chunk located
+  and staged between two writes), run in a temporary checkout of it on the same database,
+  on the first ``--old-rows`` rows of each;
 - **dask_local**: events by point and people by address from CSV files on a local Dask
   cluster of ``--dask-workers`` processes (``twin place --dask local``).
 
@@ -219,29 +221,33 @@ def _end_to_end(conn: Any, tables: dict[str, tuple[str, Table]]) -> dict[str, An
     return out
 
 
-#: The old path: placement as it was before arrays, COPY text, chunks checked ahead and the
-#: geocoding pool (one process, chunks of 5,000), run from a checkout of this commit.
-OLD_REV = "8fb9d1f"
+#: The old path, the named baseline: placement as it was before one statement per batch
+#: and the chunk ahead located and staged on a reading connection (five statements per batch
+#: after the COPY, rows located and staged between two writes), run from a checkout of this
+#: commit with the same geocoding pool (two processes) and chunks of 20,000.
+OLD_REV = "7b4b74e"
 _OLD_SCRIPT = """
 import contextlib, json, sys
-from blocks.placement.service import place_table
-from geocode.batch import read_table
-from geocode.service import Geocoder
-from twin.db.connect import connect
+from pathlib import Path
 import numpy as np
 from blocks.placement.points import PointLocator
+from blocks.placement.service import place_table
+from geocode.batch import read_table
+from geocode.index import load_index
+from geocode.pool import MatchPool
+from twin.db.connect import connect
 conninfo, folder = sys.argv[1], sys.argv[2]
 out = {}
 with contextlib.closing(connect(conninfo)) as conn:
-    geocoder = Geocoder.from_db(conn)
+    index = load_index(conn)
     PointLocator(conn).locate_xy(np.array([[114.0, 22.6]] * 10))  # compile before timing
     conn.commit()
-    for name in sys.argv[3:]:
-        kind, path = name.split("=")
-        s = place_table(conn, geocoder.geocode_many, read_table(__import__("pathlib").Path(path)),
-                        kind=kind, source="bench-old", actor="bench")
-        conn.commit()
-        out[path] = s.as_dict()
+    with MatchPool(index, 2, details=False) as pool:
+        for name in sys.argv[3:]:
+            kind, path = name.split("=")
+            s = place_table(conn, pool, read_table(Path(path)), kind=kind, source="bench-old",
+                            actor="bench")
+            out[path] = s.as_dict()
 print(json.dumps(out))
 """
 
