@@ -27,12 +27,16 @@ Then end to end (``place_table``: checking, locating, storing records and placem
 count triggers), in records per second, per kind: people by address (the geocoder),
 companies by code, events by coordinates:
 
-- **new**: this tree's path (chunks of 20,000 checked ahead in a thread, points as arrays,
-  the stage as one COPY text, two geocoding processes forked once with each distinct address
-  matched once), on every record;
+- **new**: this tree's path (chunks of 50,000; the next chunk checked, geocoded by two
+  processes forked once, located and staged as COPY text in a thread on a second, reading
+  connection while one chunk is written; one statement per chunk after the COPY), on every
+  record;
 - **old**, the named baseline: the same tables through the code of commit :data:`OLD_REV`
-  (one geocoding process, chunks of 5,000, row tuples, a COPY row at a time), run in a
-  temporary checkout of it on the same database, on the first ``--old-rows`` rows of each;
+  (the same pool; chunks of 20,000; five statements per chunk after the COPY, each chunk
+  located and staged between two writes), run in a temporary checkout of it on the same
+  database. Both run on the first ``--old-rows`` rows of each table, as old, new, new, old
+  (the tables grow as they run), and their rates are averaged; then the new path places
+  every record (``new_all``), whose rates the city is extrapolated from;
 - **dask_local**: events by point and people by address from CSV files on a local Dask
   cluster of ``--dask-workers`` processes (``twin place --dask local``).
 
@@ -205,48 +209,54 @@ def _tables(conn: Any, xy: np.ndarray[Any, Any]) -> dict[str, tuple[str, Table]]
     }  # fmt: skip
 
 
-def _end_to_end(conn: Any, tables: dict[str, tuple[str, Table]]) -> dict[str, Any]:
-    """The new path: chunks of 20,000 checked ahead, two geocoding processes forked once."""
+def _end_to_end(conn: Any, tables: dict[str, tuple[str, Table]], source: str) -> dict[str, Any]:
+    """The new path: chunks prepared ahead, two geocoding processes forked once."""
     index = load_index(conn)
     conn.commit()
     out = {}
     with MatchPool(index, 2, details=False) as pool:
         for name, (kind, table) in tables.items():
-            summary = place_table(conn, pool, table, kind=kind, source="bench-new",
+            summary = place_table(conn, pool, table, kind=kind, source=source,
                                   actor="bench")  # fmt: skip
             out[name] = summary.as_dict()
-            print(name, "new", out[name]["rows_per_second"], flush=True)
+            print(name, source, out[name]["rows_per_second"], flush=True)
     return out
 
 
-#: The old path: placement as it was before arrays, COPY text, chunks checked ahead and the
-#: geocoding pool (one process, chunks of 5,000), run from a checkout of this commit.
-OLD_REV = "8fb9d1f"
+#: The old path, the named baseline: placement as it was before one statement per batch
+#: and the chunk ahead located and staged on a reading connection (five statements per batch
+#: after the COPY, rows located and staged between two writes), run from a checkout of this
+#: commit with the same geocoding pool (two processes), in its chunks of 20,000.
+OLD_REV = "7b4b74e"
 _OLD_SCRIPT = """
 import contextlib, json, sys
-from blocks.placement.service import place_table
-from geocode.batch import read_table
-from geocode.service import Geocoder
-from twin.db.connect import connect
+from pathlib import Path
 import numpy as np
 from blocks.placement.points import PointLocator
-conninfo, folder = sys.argv[1], sys.argv[2]
+from blocks.placement.service import place_table
+from geocode.batch import read_table
+from geocode.index import load_index
+from geocode.pool import MatchPool
+from twin.db.connect import connect
+conninfo, source = sys.argv[1], sys.argv[2]
 out = {}
 with contextlib.closing(connect(conninfo)) as conn:
-    geocoder = Geocoder.from_db(conn)
+    index = load_index(conn)
     PointLocator(conn).locate_xy(np.array([[114.0, 22.6]] * 10))  # compile before timing
     conn.commit()
-    for name in sys.argv[3:]:
-        kind, path = name.split("=")
-        s = place_table(conn, geocoder.geocode_many, read_table(__import__("pathlib").Path(path)),
-                        kind=kind, source="bench-old", actor="bench")
-        conn.commit()
-        out[path] = s.as_dict()
+    with MatchPool(index, 2, details=False) as pool:
+        for name in sys.argv[3:]:
+            kind, path = name.split("=")
+            s = place_table(conn, pool, read_table(Path(path)), kind=kind, source=source,
+                            actor="bench")
+            out[path] = s.as_dict()
 print(json.dumps(out))
 """
 
 
-def _old_path(conninfo: str, tables: dict[str, tuple[str, Table]], rows: int) -> dict[str, Any]:
+def _old_path(
+    conninfo: str, tables: dict[str, tuple[str, Table]], rows: int, source: str
+) -> dict[str, Any]:
     """Run the old path on the first ``rows`` rows of each table, in a checkout of OLD_REV."""
     root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix="place-old-") as tmp:
@@ -261,7 +271,7 @@ def _old_path(conninfo: str, tables: dict[str, tuple[str, Table]], rows: int) ->
                 frame.astype(str).to_parquet(path)
                 args.append(f"{kind}={path}")
             done = subprocess.run(
-                [sys.executable, "-c", _OLD_SCRIPT, conninfo, tmp, *args], cwd=tree,
+                [sys.executable, "-c", _OLD_SCRIPT, conninfo, source, *args], cwd=tree,
                 env={**os.environ, "PYTHONPATH": str(tree)}, check=True, capture_output=True,
                 text=True,
             )  # fmt: skip
@@ -270,6 +280,29 @@ def _old_path(conninfo: str, tables: dict[str, tuple[str, Table]], rows: int) ->
             subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(tree)],
                            check=False, capture_output=True)  # fmt: skip
     return {name: found[str(Path(tmp) / f"{name}.parquet")] for name in tables}
+
+
+def _mean_rates(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The runs' records per second per table, averaged, with the runs themselves."""
+    return {name: {"rows_per_second": round(sum(r[name]["rows_per_second"] for r in runs)
+                                            / len(runs), 1),
+                   "runs": [r[name] for r in runs]} for name in runs[0]}  # fmt: skip
+
+
+def _old_beside_new(
+    conn: Any, conninfo: str, tables: dict[str, tuple[str, Table]], rows: int
+) -> dict[str, Any]:
+    """Old and new paths on the same first ``rows`` rows of each table, as old, new, new,
+    old (each under a source of its own): the tables grow as they run, so each path gets
+    one earlier and one later turn; their rates are averaged."""
+    head = {name: (kind, Table(table.columns, table.rows[:rows]))
+            for name, (kind, table) in tables.items()}  # fmt: skip
+    old, new = [_old_path(conninfo, tables, rows, "bench-old-1")], []
+    print("old path", {k: v["rows_per_second"] for k, v in old[0].items()}, flush=True)
+    new += [_end_to_end(conn, head, "bench-new-1"), _end_to_end(conn, head, "bench-new-2")]
+    old.append(_old_path(conninfo, tables, rows, "bench-old-2"))
+    print("old path", {k: v["rows_per_second"] for k, v in old[1].items()}, flush=True)
+    return {"old": _mean_rates(old), "new": _mean_rates(new)}
 
 
 def _on_dask(conninfo: str, tables: dict[str, tuple[str, Table]], workers: int) -> dict[str, Any]:
@@ -322,6 +355,11 @@ def main() -> None:
         help="rows of each kind given to the old path (its rate is steady)",
     )
     parser.add_argument(
+        "--same-rows-only",
+        action="store_true",
+        help="leave out the new path on every record (the city from the same rows' rates)",
+    )
+    parser.add_argument(
         "--dask-workers",
         type=int,
         default=2,
@@ -343,9 +381,9 @@ def main() -> None:
         if not args.only_points:
             tables = _tables(conn, xy)
             conn.commit()
-            e2e["old"] = _old_path(conninfo, tables, args.old_rows)
-            print("old path", {k: v["rows_per_second"] for k, v in e2e["old"].items()})
-            e2e["new"] = _end_to_end(conn, tables)
+            e2e |= _old_beside_new(conn, conninfo, tables, args.old_rows)
+            if not args.same_rows_only:
+                e2e["new_all"] = _end_to_end(conn, tables, "bench-new")
             if args.dask_workers:
                 e2e["dask_local"] = _on_dask(conninfo, tables, args.dask_workers)
     ours = pip["placement_coordinate_path"]["points_per_s"]
@@ -360,14 +398,18 @@ def main() -> None:
     if args.only_points:
         write_results("place-points", figures)
         return
-    rates = {k: v["rows_per_second"] for k, v in e2e["new"].items()}
+    rates = {k: v["rows_per_second"] for k, v in e2e.get("new_all", e2e["new"]).items()}
     old_rates = {k: v["rows_per_second"] for k, v in e2e["old"].items()}
+    same_rows = {k: v["rows_per_second"] for k, v in e2e["new"].items()}
     figures |= {
         "end_to_end_records_per_s": e2e,
-        "end_to_end_ratio_new_to_old": {k: round(rates[k] / old_rates[k], 2) for k in rates},
+        "end_to_end_ratio_new_to_old": {k: round(same_rows[k] / old_rates[k], 2)
+                                        for k in rates},
         "city_minutes": {
-            "method": f"extrapolated from this run's end-to-end rates on {args.scale} (20 "
-                      "million people, 3 million companies; not measured on the city)",
+            "method": f"extrapolated from this run's end-to-end rates on {args.scale} "
+                      f"({'the first ' + str(args.old_rows) if args.same_rows_only else 'all'} "
+                      "rows of each table; 20 million people, 3 million companies; not "
+                      "measured on the city)",
             "new": _city(rates), "old": _city(old_rates),
         },
         "load_average_1min": {"before": round(load_before, 1),

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from blocks.placement.model import Located, PlaceInput
 
-#: The record upsert of each kind (``sql/upsert_<kind>.sql``).
+#: The record upsert of each kind (``sql/upsert_<kind>.sql``), the head of a batch's statement.
 _UPSERT = {"person": "upsert_person.sql", "company": "upsert_company.sql",
            "event": "upsert_event.sql"}  # fmt: skip
 #: Rows of a batch from which row triggers (foreign-key checks, the row audit) are skipped
@@ -47,8 +47,10 @@ logger = logging.getLogger(__name__)
 _STAGE_COLUMNS = (
     "row_no, source_id, record, lon, lat, district_code, street_code, community_code, "
     "grid_code, building_code, floor_no, room_code, address_code, method, confidence, band, "
-    "input, facets, warnings, record_id"
+    "input, facets, warnings"
 )
+#: JSON as the stage takes it (one encoder for every row: ``json.dumps`` builds one per call).
+_JSON = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @cache
@@ -95,9 +97,17 @@ class PlacementRepository(Protocol):
         ...
 
     def write(
-        self, kind: str, source: str, actor: str, rows: Sequence[tuple[PlaceInput, Located]]
+        self,
+        kind: str,
+        source: str,
+        actor: str,
+        rows: Sequence[tuple[PlaceInput, Located]],
+        staged: str | None = None,
     ) -> list[Stored]:
-        """Upsert the records and their placements; return what is stored, by row."""
+        """Upsert the records and their placements; return what is stored, by row.
+
+        ``staged``: the rows' :func:`stage_text`, when it was made ahead.
+        """
         ...
 
 
@@ -141,16 +151,19 @@ def _stage_line(rec: PlaceInput, loc: Located) -> str:
     """One staged row as a line of COPY text (one write per batch, not one per row)."""
     p = loc.path
     fields = (
-        str(rec.row), copy_text(rec.source_id),
-        copy_text(json.dumps(rec.fields, ensure_ascii=False)),
-        copy_text(rec.lon), copy_text(rec.lat), *(_code(c) for c in (p.district, p.street,
-        p.community, p.grid, p.building)), _code(p.floor_no), _code(p.room),
-        copy_text(p.address_code), loc.method,
-        repr(float(loc.confidence)), loc.band,
-        copy_text(json.dumps(rec.input_json(), ensure_ascii=False)), copy_array(rec.facets),
-        copy_array([f"{w.field}: {w.message}" for w in rec.warnings]), "\\N",
+        str(rec.row), copy_text(rec.source_id), copy_text(_JSON(rec.fields)),
+        copy_text(rec.lon), copy_text(rec.lat), _code(p.district), _code(p.street),
+        _code(p.community), _code(p.grid), _code(p.building), _code(p.floor_no),
+        _code(p.room), copy_text(p.address_code), loc.method, repr(float(loc.confidence)),
+        loc.band, copy_text(_JSON(rec.input_json())), copy_array(rec.facets),
+        copy_array([f"{w.field}: {w.message}" for w in rec.warnings]) if rec.warnings else "{}",
     )  # fmt: skip
     return "\t".join(fields) + "\n"
+
+
+def stage_text(rows: Sequence[tuple[PlaceInput, Located]]) -> str:
+    """Return the COPY text of a batch's stage (``sql/stage.sql``): one line per row."""
+    return "".join(_stage_line(rec, loc) for rec, loc in rows)
 
 
 def _path_row(r: Sequence[Any]) -> BlockPath:
@@ -229,15 +242,20 @@ class PgPlacementRepository:
         ).fetchone()
         return bool(row and row[0])
 
-    def _stage(self, rows: Sequence[tuple[PlaceInput, Located]]) -> None:
+    def _stage(self, text: str) -> None:
         conn = self.conn
         conn.execute("DROP TABLE IF EXISTS pg_temp.place_stage")
         conn.execute(sql_text("stage.sql"))
         with conn.cursor().copy(f"COPY place_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
-            copy.write("".join(_stage_line(rec, loc) for rec, loc in rows))
+            copy.write(text)
 
     def write(
-        self, kind: str, source: str, actor: str, rows: Sequence[tuple[PlaceInput, Located]]
+        self,
+        kind: str,
+        source: str,
+        actor: str,
+        rows: Sequence[tuple[PlaceInput, Located]],
+        staged: str | None = None,
     ) -> list[Stored]:
         """Upsert the records and their placements in the caller's transaction.
 
@@ -246,11 +264,13 @@ class PgPlacementRepository:
         is rolled back, which releases what the write locked, and the write is tried again,
         up to :data:`WRITE_ATTEMPTS` times. The caller's transaction stays usable.
 
-        The row audit of placements is replaced by one summary row (``twin.bulk``); the
-        count triggers run once per statement. Batches of :data:`BULK_ROWS` rows or more skip
-        the row triggers (``session_replication_role = replica``, where the role may): the
-        block paths were read from the database by this batch; the count and tile triggers
-        are ``ENABLE ALWAYS`` (0011) and still run.
+        The rows are staged by one COPY; then one statement (:func:`write_statement`)
+        upserts the records and the placements, writes the audit summary and returns what
+        is stored: the count triggers run once per batch. The row audit of placements is
+        replaced by that summary row (``twin.bulk``). Batches of :data:`BULK_ROWS` rows or
+        more skip the row triggers (``session_replication_role = replica``, where the role
+        may): the block paths were read from the database by this batch; the count and tile
+        triggers are ``ENABLE ALWAYS`` (0011) and still run.
 
         Raises
         ------
@@ -259,10 +279,11 @@ class PgPlacementRepository:
         """
         if not rows:
             return []
+        text = stage_text(rows) if staged is None else staged
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             self.conn.execute("SAVEPOINT twin_place_write")
             try:
-                stored = self._write_once(kind, source, actor, rows)
+                stored = self._write_once(kind, source, actor, len(rows), text)
             except CLASHES as exc:
                 self.conn.execute("ROLLBACK TO SAVEPOINT twin_place_write")
                 if attempt == WRITE_ATTEMPTS:
@@ -278,23 +299,27 @@ class PgPlacementRepository:
             return stored
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _write_once(
-        self, kind: str, source: str, actor: str, rows: Sequence[tuple[PlaceInput, Located]]
-    ) -> list[Stored]:
+    def _write_once(self, kind: str, source: str, actor: str, n: int, text: str) -> list[Stored]:
         params = {"source": source, "actor": actor, "record_kind": RECORD_KINDS[kind]}
         conn = self.conn
         try:
             conn.execute("SELECT set_config('twin.bulk', 'on', true)")
-            if len(rows) >= BULK_ROWS and self._may_skip_row_triggers():
+            if n >= BULK_ROWS and self._may_skip_row_triggers():
                 conn.execute("SELECT set_config('session_replication_role', 'replica', true)")
-            self._stage(rows)
-            conn.execute(sql_text(_UPSERT[kind]), params)
-            for name in ("upsert_placement.sql", "refresh_facets.sql", "audit.sql"):
-                conn.execute(sql_text(name), params)
-            stored = conn.execute(sql_text("stored.sql"), params).fetchall()
-            conn.execute("DROP TABLE pg_temp.place_stage")
-            conn.execute("SELECT set_config('twin.bulk', 'off', true)")
-            conn.execute("SELECT set_config('session_replication_role', 'origin', true)")
+            self._stage(text)
+            stored = conn.execute(write_statement(kind), params).fetchall()
+            conn.execute("DROP TABLE pg_temp.place_stage; "
+                         "SELECT set_config('twin.bulk', 'off', true), "
+                         "set_config('session_replication_role', 'origin', true)")  # fmt: skip
         except psycopg.errors.DataError as exc:
-            raise BlockStoreError(f"placing {len(rows)} {kind} records: {exc}") from exc
+            raise BlockStoreError(f"placing {n} {kind} records: {exc}") from exc
         return [Stored(r[0], r[1], r[2], _path_row(r[3:11]), r[11], r[12], r[13]) for r in stored]
+
+
+@cache
+def write_statement(kind: str) -> str:
+    """Return the one statement that stores a staged batch of ``kind``.
+
+    The record upsert (``upsert_<kind>.sql``) as ``rec``, then ``write.sql``.
+    """
+    return f"WITH rec AS (\n{sql_text(_UPSERT[kind])}),\n{sql_text('write.sql')}"

@@ -9,6 +9,7 @@ them and their placements; it never adds them twice.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -16,20 +17,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import psycopg
+from psycopg.conninfo import make_conninfo
 from psycopg.pq import TransactionStatus
 
 from blocks.coding.model import RowProblem
 from blocks.placement.locate import locate
 from blocks.placement.model import PlaceResult, Status
 from blocks.placement.prepare import prepare_rows, resolve_columns
-from blocks.placement.repository import PgPlacementRepository
+from blocks.placement.repository import PgPlacementRepository, stage_text
 from twin.crs import WGS84, bd09_to_wgs84, gcj02_to_wgs84, parse_crs
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from concurrent.futures import Future
-
-    import psycopg
 
     from blocks.placement.locate import Matcher
     from blocks.placement.model import Located, PlaceInput
@@ -39,8 +40,10 @@ if TYPE_CHECKING:
     from twin.keys import Principal
 
 #: Rows per chunk of a file (one transaction each): large, so that the points of a chunk
-#: are located on both cores (:data:`blocks.placement.points.PARALLEL_FROM`).
-CHUNK_ROWS = 20_000
+#: are located on both cores (:data:`blocks.placement.points.PARALLEL_FROM`) and the count
+#: triggers change each block's count row once for many records (a chunk of 20,000 events
+#: spread over a district's 19,000 buildings changes a count row per record or two).
+CHUNK_ROWS = 50_000
 
 
 @dataclass
@@ -111,25 +114,37 @@ def _check_scope(
                                          f"key's scope ({scope.scope_code})"))  # fmt: skip
 
 
-def place_with(
+def locate_checked(
     repo: PlacementRepository,
     matcher: Matcher,
     rows: Sequence[PlaceInput],
     kind: str,
     source: str,
-    actor: str,
     scope: Principal | None = None,
-) -> list[PlaceResult]:
-    """Locate checked rows, store the valid ones, and answer every row in order.
-
-    With a scoped key (``scope``), rows that land outside its scope, or whose record is
-    placed outside it already, are not stored (``scope`` / ``id`` problems).
-    """
+) -> list[Located]:
+    """Locate checked rows (reads only); a scoped key's rows outside its scope get errors."""
     located = locate(repo, matcher, rows, kind)
     if scope is not None and scope.scope_code is not None:
         _check_scope(repo, rows, located, kind, source, scope)
+    return located
+
+
+def store_located(
+    repo: PlacementRepository,
+    rows: Sequence[PlaceInput],
+    located: Sequence[Located],
+    kind: str,
+    source: str,
+    actor: str,
+    staged: str | None = None,
+) -> list[PlaceResult]:
+    """Store the valid located rows and answer every row in order.
+
+    ``staged`` is the valid rows' stage text made ahead
+    (:func:`~blocks.placement.repository.stage_text`), if it was.
+    """
     valid = [(r, loc) for r, loc in zip(rows, located, strict=True) if r.is_valid]
-    stored = {s.row: s for s in repo.write(kind, source, actor, valid)}
+    stored = {s.row: s for s in repo.write(kind, source, actor, valid, staged)}
     out = []
     for rec, loc in zip(rows, located, strict=True):
         problems = rec.errors + rec.warnings
@@ -146,6 +161,24 @@ def place_with(
         )  # fmt: skip
         out.append(result)
     return out
+
+
+def place_with(
+    repo: PlacementRepository,
+    matcher: Matcher,
+    rows: Sequence[PlaceInput],
+    kind: str,
+    source: str,
+    actor: str,
+    scope: Principal | None = None,
+) -> list[PlaceResult]:
+    """Locate checked rows, store the valid ones, and answer every row in order.
+
+    With a scoped key (``scope``), rows that land outside its scope, or whose record is
+    placed outside it already, are not stored (``scope`` / ``id`` problems).
+    """
+    located = locate_checked(repo, matcher, rows, kind, source, scope)
+    return store_located(repo, rows, located, kind, source, actor)
 
 
 def place_rows(
@@ -175,12 +208,19 @@ def place_rows(
 
 @dataclass
 class _Chunk:
-    """A chunk checked ahead, with the geocoding of its addresses under way (a pool's)."""
+    """A chunk prepared ahead.
+
+    Checked, with the geocoding of its addresses under way (a pool's), and, where a reading
+    connection is at hand, located and staged too.
+    """
 
     start: int
     rows: list[PlaceInput]
     texts: list[str]
     pending: Callable[[], list[MatchResult]] | None
+    located: list[Located] | None = None
+    staged: str | None = None
+    hints: list[str] = field(default_factory=list)
 
     def matcher(self, matcher: Matcher) -> Matcher:
         """Return a matcher that answers the texts under way from them, others by ``matcher``."""
@@ -195,6 +235,19 @@ class _Chunk:
             return [ready[t] for t in texts]
 
         return match_all
+
+
+def reading_connection(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any] | None:
+    """Open a second connection to ``conn``'s database, for reads (autocommit).
+
+    ``None`` when it cannot be opened: placement then reads on ``conn``, one chunk after
+    another.
+    """
+    try:
+        info = make_conninfo(conn.info.dsn, password=conn.info.password or None)
+        return psycopg.connect(info, autocommit=True, connect_timeout=5)
+    except psycopg.Error:
+        return None
 
 
 def place_table(
@@ -219,9 +272,12 @@ def place_table(
     A transaction the caller left open (reads) is committed first: each chunk must be a
     transaction of its own, not a savepoint of one that might never be committed.
 
-    The next chunk is checked in a thread while one is located and stored (the database's
-    work releases the interpreter), and when ``matcher`` can ``submit`` texts (a
-    :class:`geocode.pool.MatchPool`), its addresses are matched by the pool meanwhile.
+    The next chunk is prepared in a thread while one is stored (the database's work
+    releases the interpreter): checked, its addresses matched meanwhile when ``matcher`` can
+    ``submit`` texts (a :class:`geocode.pool.MatchPool`), and, for a table of more than one
+    chunk, located and staged as COPY text on a second, reading connection
+    (:func:`reading_connection`), so that the database writes one chunk while this process
+    prepares the next. Chunks are stored in order on ``conn``, one transaction each.
     """
     if conn.info.transaction_status != TransactionStatus.IDLE:
         conn.commit()
@@ -231,16 +287,31 @@ def place_table(
     repo = PgPlacementRepository(conn)
     first_row: dict[str, int] = {}
     submit = getattr(matcher, "submit", None)
+    reader = reading_connection(conn) if len(table.rows) - start_row > chunk_rows else None
+    ahead_repo = PgPlacementRepository(reader) if reader is not None else None
+    wgs84 = parse_crs(cols.crs_name) == WGS84
 
     def prepare(lo: int) -> _Chunk:
         hi = min(lo + chunk_rows, len(table.rows))
         problems = {i - lo: p for i, p in table.problems.items() if lo <= i < hi}
         checked = prepare_rows(table.columns, table.rows[lo:hi], cols, kind, problems, lo + 1)
         texts = list(dict.fromkeys(r.address for r in checked if r.address and not r.code))
-        return _Chunk(lo, checked, texts, submit(texts) if submit and texts else None)
+        chunk = _Chunk(lo, checked, texts, submit(texts) if submit and texts else None)
+        if ahead_repo is not None and reader is not None:
+            _repeats_across_chunks(checked, first_row)  # chunks are prepared in order
+            with reader.transaction():  # the reads of a chunk: one snapshot, temp tables
+                if lo == start_row and wgs84:
+                    chunk.hints = datum_hints(ahead_repo, checked)
+                chunk.located = locate_checked(ahead_repo, chunk.matcher(matcher), checked,
+                                               kind, source, scope)  # fmt: skip
+            chunk.staged = stage_text(
+                [(r, loc) for r, loc in zip(checked, chunk.located, strict=True) if r.is_valid]
+            )
+        return chunk
 
     starts = iter(range(start_row, len(table.rows), chunk_rows))
-    with ThreadPoolExecutor(1, thread_name_prefix="place-ahead") as ahead:
+    with contextlib.closing(reader) if reader is not None else contextlib.nullcontext(), \
+            ThreadPoolExecutor(1, thread_name_prefix="place-ahead") as ahead:  # fmt: skip
 
         def next_chunk() -> Future[_Chunk] | None:
             lo = next(starts, None)
@@ -251,12 +322,18 @@ def place_table(
             chunk = following.result()
             following = next_chunk()
             checked = chunk.rows
-            _repeats_across_chunks(checked, first_row)
-            with conn.transaction():  # the hint's reads too: nothing before it may open one
-                if chunk.start == start_row and parse_crs(cols.crs_name) == WGS84:
-                    summary.hints += datum_hints(repo, checked)
-                results = place_with(repo, chunk.matcher(matcher), checked, kind, source, actor,
-                                     scope)  # fmt: skip
+            if chunk.located is not None:
+                summary.hints += chunk.hints
+                with conn.transaction():
+                    results = store_located(repo, checked, chunk.located, kind, source, actor,
+                                            chunk.staged)  # fmt: skip
+            else:
+                _repeats_across_chunks(checked, first_row)
+                with conn.transaction():  # the hint's reads too: nothing before it may open one
+                    if chunk.start == start_row and wgs84:
+                        summary.hints += datum_hints(repo, checked)
+                    results = place_with(repo, chunk.matcher(matcher), checked, kind, source,
+                                         actor, scope)  # fmt: skip
             summary.add(results)
             if on_chunk is not None:
                 on_chunk(results)

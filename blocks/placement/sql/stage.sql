@@ -1,5 +1,5 @@
 -- One batch of placements, staged: the record's fields as JSON, its block path and how it
--- was placed. record_id is filled by the record upsert (or given, when re-placing).
+-- was placed.
 CREATE TEMP TABLE place_stage (
     row_no         integer PRIMARY KEY,
     source_id      text NOT NULL,
@@ -19,6 +19,5 @@ CREATE TEMP TABLE place_stage (
     band           text NOT NULL,
     input          jsonb NOT NULL,
     facets         text[] NOT NULL,
-    warnings       text[] NOT NULL,
-    record_id      bigint
+    warnings       text[] NOT NULL
 ) ON COMMIT DROP
