@@ -36,6 +36,7 @@ from typing import Any
 import httpx
 
 from bench.common import api_server, write_results
+from twin.db import migrate as migrations
 from twin.db.cluster import LocalCluster
 from twin.db.connect import connect
 from twin.keys import create_key
@@ -48,8 +49,11 @@ RENDERINGS = {"new": "", "cesium": "&render=cesium"}
 
 
 def _demo_url() -> str:
+    """Start the project's cluster and bring the demo database's schema up to date."""
     cluster = LocalCluster(Path(os.environ.get("TWIN_HOME", ROOT / ".twin")))
     cluster.up()
+    with contextlib.closing(connect(cluster.conninfo(), autocommit=True)) as conn:
+        migrations.migrate(conn)  # as `twin db up` does: the API refuses an old schema
     return cluster.url("twin")
 
 
