@@ -291,13 +291,25 @@ def place_table(
     ahead_repo = PgPlacementRepository(reader) if reader is not None else None
     wgs84 = parse_crs(cols.crs_name) == WGS84
 
-    def prepare(lo: int) -> _Chunk:
+    #: Chunks checked and submitted to the pool before their turn (by the ahead thread only).
+    submitted: dict[int, _Chunk] = {}
+
+    def check(lo: int) -> _Chunk:
         hi = min(lo + chunk_rows, len(table.rows))
         problems = {i - lo: p for i, p in table.problems.items() if lo <= i < hi}
         checked = prepare_rows(table.columns, table.rows[lo:hi], cols, kind, problems, lo + 1)
         texts = list(dict.fromkeys(r.address for r in checked if r.address and not r.code))
-        chunk = _Chunk(lo, checked, texts, submit(texts) if submit and texts else None)
+        return _Chunk(lo, checked, texts, submit(texts) if submit and texts else None)
+
+    def prepare(lo: int) -> _Chunk:
+        chunk = submitted.pop(lo, None) or check(lo)
+        checked = chunk.rows
         if ahead_repo is not None and reader is not None:
+            following = lo + chunk_rows
+            if submit is not None and following < len(table.rows):
+                # The pool matches the chunk after this one while this one is located and
+                # staged: it never waits for this thread.
+                submitted[following] = check(following)
             _repeats_across_chunks(checked, first_row)  # chunks are prepared in order
             with reader.transaction():  # the reads of a chunk: one snapshot, temp tables
                 if lo == start_row and wgs84:
