@@ -178,29 +178,32 @@ def _csv_parts(name: str) -> DaskFrame:
 
     sample, blocks = read_bytes(name, delimiter=b"\n", blocksize=PART_BYTES, sample="64 kiB")
     first = sample.split(b"\n", 1)[0] + b"\n"  # the sample ends with a whole line
-    header = _parse_block(first, b"", True)
+    header = _parse_block(first, b"", name)
     if header is None:
         raise BatchInputError(f"{name}: the file is empty")
     columns = list(header.columns)[:-1]  # the last is the problems'
     if PROBLEM in columns or ROW in columns:
         raise BatchInputError(f"{name}: a column may not be called {PROBLEM!r} or {ROW!r}")
-    parts = [dask.delayed(_parse_block)(block, first, i == 0) for i, block in enumerate(blocks[0])]
+    heads = [b""] + [first] * (len(blocks[0]) - 1)  # the first part starts with the header
+    parts = [dask.delayed(_parse_block)(b, h, name) for b, h in zip(blocks[0], heads, strict=True)]
     meta = pd.DataFrame({c: pd.Series(dtype=object) for c in header.columns})
     return dd.from_delayed(parts, meta=meta, verify_meta=False)
 
 
-def _parse_block(block: bytes, first: bytes, is_first: bool) -> pd.DataFrame | None:
-    """Return a part of a CSV file as text cells and each row's problem (empty for none)."""
+def _parse_block(block: bytes, head: bytes, name: str) -> pd.DataFrame | None:
+    """Return a CSV part as text cells and each row's problem (empty for none).
+
+    ``head`` is the file's header line, put before every part but the first (which has it).
+    """
     import pandas as pd
 
     from twin.load.errors import DataImportError
     from twin.load.reader import decode_text, parse_csv
 
     try:
-        text = decode_text(block if is_first else first + block, Path("part"))
-        parsed = parse_csv(text)
+        parsed = parse_csv(decode_text(head + block, Path(name)))
     except DataImportError as exc:
-        raise BatchInputError(str(exc).replace("part ", "the file ", 1)) from None
+        raise BatchInputError(str(exc)) from None
     if parsed is None:
         return None
     header = list(parsed.header)
